@@ -1,0 +1,23 @@
+"""Installs stargan_tf: StarGAN multi-domain image-to-image translation in Keras 3 / TensorFlow 2."""
+from setuptools import find_packages, setup
+
+setup(
+    name="stargan_tf",
+    version="0.1.0",
+    description="StarGAN (v1, self-attention, v2) in Keras 3 / TensorFlow 2 with SavedModel and TFLite export",
+    packages=find_packages(include=["stargan_tf", "stargan_tf.*"]),
+    python_requires=">=3.10",
+    install_requires=[
+        # The full wheel runs on CPU too; `.[gpu]` adds the CUDA libraries. (tensorflow-cpu would clash
+        # with the GPU extra and with tensorflow-serving-api, which requires `tensorflow`.)
+        "tensorflow>=2.16",
+        "numpy",
+        "pillow",
+        "absl-py",
+        "tensorboard",
+    ],
+    extras_require={
+        "gpu": ["tensorflow[and-cuda]>=2.16"],
+        "test": ["pytest"],
+    },
+)

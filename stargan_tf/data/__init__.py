@@ -1,0 +1,1 @@
+"""Dataset readers (CelebA, RaFD, synthetic) and the tf.data input pipeline."""

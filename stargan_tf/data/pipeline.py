@@ -1,0 +1,71 @@
+"""tf.data input pipelines: decode, center-crop, resize, flip, batch, and the per-example random draws.
+
+Every random draw (shuffle order, flip, target-label permutation, gradient-penalty alpha) is a function of
+the seed and the element's position, so a run resumed at step N sees exactly the batches an uninterrupted
+run would, and a distributed run splits the draws across replicas exactly like the images.
+"""
+import numpy as np
+import tensorflow as tf
+
+from stargan_tf.data.files import LabeledFiles
+from stargan_tf.labels import LabelLayout, permuted_targets
+
+
+def load_image(path, crop_size: int, image_size: int):
+    """Reads any JPEG/PNG/BMP/GIF as RGB (alpha dropped, gray expanded), center-crops, resizes, scales to [-1, 1]."""
+    image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+    return preprocess(image, crop_size, image_size)
+
+
+def preprocess(image, crop_size: int, image_size: int):
+    """uint8 RGB [.., H, W, 3] -> float32 [.., S, S, 3] in [-1, 1]: center crop (padding if smaller), resize."""
+    image = tf.image.resize_with_crop_or_pad(image, crop_size, crop_size)
+    image = tf.image.resize(tf.cast(image, tf.float32), [image_size, image_size], antialias=True)
+    return tf.clip_by_value(image / 127.5 - 1.0, -1.0, 1.0)
+
+
+def _with_draws(batch, seed: int, batch_size: int):
+    """Adds target labels (a permutation of the batch's labels) and the gradient-penalty alpha per example."""
+    batch_index = batch.pop("position")[0] // batch_size
+    batch["target_label"] = permuted_targets(batch["label"], seed=tf.stack([tf.cast(seed, tf.int64), batch_index]))
+    batch["alpha"] = tf.random.stateless_uniform([tf.shape(batch["label"])[0], 1, 1, 1],
+                                                 seed=tf.stack([tf.cast(seed + 1, tf.int64), batch_index]))
+    return batch
+
+
+def training_dataset(files: LabeledFiles, labels: np.ndarray, crop_size: int, image_size: int, batch_size: int,
+                     seed: int, start_batch: int = 0) -> tf.data.Dataset:
+    """Endless shuffled, flipped batches {image, label, target_label, alpha}, starting at batch start_batch."""
+    paths = tf.constant(files.paths)
+    label_table = tf.constant(labels, tf.float32)
+
+    def load(position, index):
+        image = load_image(tf.gather(paths, index), crop_size, image_size)
+        image = tf.image.stateless_random_flip_left_right(image, seed=tf.stack([tf.cast(seed, tf.int64), position]))
+        return {"image": image, "label": tf.gather(label_table, index), "position": position}
+
+    dataset = (tf.data.Dataset.range(len(files))
+               .shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
+               .repeat()
+               .enumerate()
+               .skip(start_batch * batch_size)
+               .map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+               # A file that passed the up-front check but still fails to decode is dropped, not fatal.
+               .ignore_errors(log_warning=True)
+               .batch(batch_size, drop_remainder=True)
+               .map(lambda batch: _with_draws(batch, seed, batch_size)))
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def alternating(datasets, start_step: int = 0) -> tf.data.Dataset:
+    """Interleaves batches of several datasets in turn (A, B, A, B, ...), resuming at overall step start_step."""
+    count = len(datasets)
+    choice = tf.data.Dataset.range(count).repeat().skip(start_step % count)
+    return tf.data.Dataset.choose_from_datasets(list(datasets), choice)
+
+
+def load_batch(files: LabeledFiles, count: int, crop_size: int, image_size: int):
+    """The first `count` images of a split as one array batch (fixed, unflipped): for samples and evaluation."""
+    count = min(count, len(files))
+    images = tf.stack([load_image(path, crop_size, image_size) for path in files.paths[:count]])
+    return images.numpy(), files.labels[:count]

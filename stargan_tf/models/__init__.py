@@ -1,0 +1,1 @@
+"""StarGAN networks and the trainable keras.Model that joins them."""

@@ -1,0 +1,121 @@
+"""StarGAN as one keras.Model: compile() takes the two optimizers, train_step() does the D and G updates."""
+import keras
+import tensorflow as tf
+
+from stargan_tf import losses
+from stargan_tf.config import StarGANConfig
+from stargan_tf.labels import LabelLayout
+from stargan_tf.models.discriminator import Discriminator
+from stargan_tf.models.generator import Generator
+from stargan_tf.schedule import learning_rate_at
+
+G_LOSS_NAMES = ("g/loss_fake", "g/loss_cls", "g/loss_rec")
+
+
+class StarGAN(keras.Model):
+    """Generator and discriminator trained together: a D update every step, a G update every n_critic-th.
+
+    One train_step serves one dataset and two: the label layout (with its mask vector) is data. With two
+    datasets their batches alternate, and an iteration (the unit of n_critic, learning-rate decay and
+    num_iters) is one batch of each, as in the official joint training.
+    """
+
+    def __init__(self, config: StarGANConfig, layout: LabelLayout, **kwargs):
+        super().__init__(**kwargs)
+        self.config, self.layout = config, layout
+        self.steps_per_iteration = len(layout.segments)
+        self.generator = Generator(layout.label_dim, config.g_conv_dim, config.g_repeat_num, name="generator")
+        self.discriminator = Discriminator(config.image_size, layout.logit_dim, config.d_conv_dim,
+                                           config.d_repeat_num, name="discriminator")
+        # Train steps taken (a batch each); checkpointed, so resuming continues the n_critic phase and the
+        # learning-rate schedule exactly.
+        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step",
+                                aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
+        # The latest G losses, reported on the steps that do not update G.
+        self.last_g_losses = [tf.Variable(0.0, trainable=False, name=name.replace("/", "_"),
+                                          aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
+                              for name in G_LOSS_NAMES]
+
+    def build_networks(self):
+        """Creates every weight by running G and D once on zeros (Keras cannot infer the two inputs)."""
+        size = self.config.image_size
+        images = tf.zeros([1, size, size, 3])
+        self.generator(images, tf.zeros([1, self.layout.label_dim]))
+        self.discriminator(images)
+        self.built = True
+
+    def call(self, images, labels):
+        """Translates images to the domains given by labels."""
+        return self.generator(images, labels)
+
+    def compile(self, d_optimizer, g_optimizer, **kwargs):
+        """Takes the discriminator's and the generator's optimizers and builds both (needed under a strategy)."""
+        super().compile(**kwargs)
+        self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
+        if not self.built:
+            self.build_networks()
+        d_optimizer.build(self.discriminator.trainable_variables)
+        g_optimizer.build(self.generator.trainable_variables)
+
+    @property
+    def iteration(self):
+        """Iterations done: one batch of each dataset is one iteration."""
+        return self.step // self.steps_per_iteration
+
+    def learning_rates(self, iteration):
+        """(d_lr, g_lr) at an iteration under the configured decay."""
+        c = self.config
+        return tuple(learning_rate_at(iteration, lr, c.num_iters, c.num_iters_decay, c.lr_update_step, c.lr_decay)
+                     for lr in (c.d_lr, c.g_lr))
+
+    def _average(self, per_example):
+        return tf.nn.compute_average_loss(per_example)
+
+    def _d_step(self, x_real, c_org, c_trg, alpha):
+        c = self.config
+        with tf.GradientTape() as tape:
+            src_real, cls_real = self.discriminator(x_real)
+            x_fake = tf.stop_gradient(self.generator(x_real, c_trg))
+            src_fake, _ = self.discriminator(x_fake)
+            loss_real, loss_fake = losses.wgan_d_losses(src_real, src_fake)
+            loss_cls = losses.domain_classification(cls_real, c_org, self.layout)
+            x_hat = losses.interpolate(x_real, x_fake, alpha)
+            loss_gp = losses.gradient_penalty(lambda x: self.discriminator(x)[0], x_hat)
+            per_example = loss_real + loss_fake + c.lambda_cls * loss_cls + c.lambda_gp * loss_gp
+            total = self._average(per_example)
+        variables = self.discriminator.trainable_variables
+        self.d_optimizer.apply_gradients(zip(tape.gradient(total, variables), variables))
+        return {"d/loss_real": loss_real, "d/loss_fake": loss_fake, "d/loss_cls": loss_cls, "d/loss_gp": loss_gp}
+
+    def _g_step(self, x_real, c_org, c_trg):
+        c = self.config
+        with tf.GradientTape() as tape:
+            x_fake = self.generator(x_real, c_trg)
+            src_fake, cls_fake = self.discriminator(x_fake)
+            loss_fake = losses.wgan_g_loss(src_fake)
+            loss_cls = losses.domain_classification(cls_fake, c_trg, self.layout)
+            x_rec = self.generator(x_fake, c_org)
+            loss_rec = losses.reconstruction(x_real, x_rec)
+            per_example = loss_fake + c.lambda_cls * loss_cls + c.lambda_rec * loss_rec
+            total = self._average(per_example)
+        variables = self.generator.trainable_variables
+        self.g_optimizer.apply_gradients(zip(tape.gradient(total, variables), variables))
+        for variable, value in zip(self.last_g_losses, (loss_fake, loss_cls, loss_rec)):
+            variable.assign(tf.reduce_mean(value))
+        return [tf.identity(variable) for variable in self.last_g_losses]
+
+    def train_step(self, data):
+        """One D update on the batch, and a G update on the same batch every n_critic-th iteration."""
+        x_real, c_org, c_trg, alpha = data["image"], data["label"], data["target_label"], data["alpha"]
+        iteration = self.iteration
+        d_lr, g_lr = self.learning_rates(iteration)
+        self.d_optimizer.learning_rate.assign(d_lr)
+        self.g_optimizer.learning_rate.assign(g_lr)
+        logs = {name: tf.reduce_mean(value) for name, value in self._d_step(x_real, c_org, c_trg, alpha).items()}
+        update_g = tf.equal((iteration + 1) % self.config.n_critic, 0)
+        g_losses = tf.cond(update_g, lambda: self._g_step(x_real, c_org, c_trg),
+                           lambda: [tf.identity(variable) for variable in self.last_g_losses])
+        logs.update(zip(G_LOSS_NAMES, g_losses))
+        logs.update({"d/lr": d_lr, "g/lr": g_lr})
+        self.step.assign_add(1)
+        return logs

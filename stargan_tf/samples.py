@@ -1,0 +1,24 @@
+"""Sample grids like the paper's figures: each row an input image followed by its translation to every domain."""
+import numpy as np
+from PIL import Image
+
+from stargan_tf.labels import LabelLayout, sample_targets
+
+
+def to_uint8(images) -> np.ndarray:
+    """[-1, 1] float images -> uint8 [0, 255]."""
+    return np.clip(np.round((np.asarray(images, np.float32) + 1.0) * 127.5), 0, 255).astype(np.uint8)
+
+
+def translation_grid(generator, images, labels, layout: LabelLayout, dataset: str) -> tuple[np.ndarray, list[str]]:
+    """(uint8 grid [N*S, (1+T)*S, 3], column names): the inputs, then their translation to each of T domains."""
+    targets = sample_targets(layout, dataset, labels)
+    columns = [np.asarray(images)] + [np.asarray(generator(images, target)) for _, target in targets]
+    rows = np.concatenate(columns, axis=2)  # [N, S, (1+T)*S, 3]
+    grid = rows.reshape(-1, rows.shape[2], 3)
+    return to_uint8(grid), ["input"] + [name for name, _ in targets]
+
+
+def save_png(image: np.ndarray, path: str) -> None:
+    """Writes a uint8 RGB array as PNG."""
+    Image.fromarray(image).save(path)

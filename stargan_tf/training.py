@@ -1,0 +1,187 @@
+"""Training: the model with its optimizers, checkpoints and their run config, the callbacks, and fit."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+
+import keras
+import tensorflow as tf
+
+from stargan_tf.config import ConfigError, StarGANConfig
+from stargan_tf.data.sources import RunData, load_run_data, resolve_data_dirs
+from stargan_tf.labels import LabelLayout
+from stargan_tf.models.stargan import StarGAN
+from stargan_tf.samples import save_png, translation_grid
+
+logger = logging.getLogger("stargan_tf")
+
+RUN_FILE = "run.json"  # Config and label layout, beside the checkpoints: export and resume read it.
+
+
+def build_model(config: StarGANConfig, layout: LabelLayout) -> StarGAN:
+    """A compiled StarGAN with the paper's Adam optimizers."""
+    model = StarGAN(config, layout)
+    model.compile(d_optimizer=keras.optimizers.Adam(config.d_lr, beta_1=config.beta1, beta_2=config.beta2),
+                  g_optimizer=keras.optimizers.Adam(config.g_lr, beta_1=config.beta1, beta_2=config.beta2))
+    return model
+
+
+def checkpoint_manager(model: StarGAN, directory: str, max_to_keep: int) -> tf.train.CheckpointManager:
+    """Checkpoints hold G, D, both optimizers (Adam moments, learning rate) and the step counter."""
+    checkpoint = tf.train.Checkpoint(generator=model.generator, discriminator=model.discriminator,
+                                     d_optimizer=model.d_optimizer, g_optimizer=model.g_optimizer, step=model.step)
+    return tf.train.CheckpointManager(checkpoint, directory, max_to_keep=max_to_keep, checkpoint_name="ckpt")
+
+
+def write_run_file(directory: str, config: StarGANConfig, layout: LabelLayout) -> None:
+    """Stores the run's config and label layout as JSON beside its checkpoints (atomically)."""
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, RUN_FILE)
+    with open(path + ".tmp", "w") as f:
+        json.dump({"config": config.to_dict(), "layout": layout.to_json()}, f, indent=2, sort_keys=True)
+    os.replace(path + ".tmp", path)
+
+
+def read_run_config(directory: str) -> StarGANConfig:
+    """The config stored beside a run's checkpoints."""
+    path = os.path.join(directory, RUN_FILE)
+    if not os.path.isfile(path):
+        raise ConfigError(f"{directory} has no {RUN_FILE}: not a stargan_tf checkpoint directory")
+    with open(path) as f:
+        values = json.load(f)["config"]
+    return StarGANConfig(**values)
+
+
+class IterationCallback(keras.callbacks.Callback):
+    """Base for callbacks acting every `every` iterations, on iteration boundaries (both batches in joint mode)."""
+
+    def __init__(self, every: int):
+        super().__init__()
+        self.every = every
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = int(self.model.step.numpy())
+        if step % self.model.steps_per_iteration == 0:
+            iteration = step // self.model.steps_per_iteration
+            if iteration % self.every == 0:
+                self.on_iteration(iteration, logs or {})
+
+    def on_iteration(self, iteration: int, logs: dict) -> None:
+        raise NotImplementedError
+
+
+class CheckpointCallback(IterationCallback):
+    """Saves a checkpoint every model_save_step iterations and when training ends."""
+
+    def __init__(self, manager: tf.train.CheckpointManager, every: int):
+        super().__init__(every)
+        self.manager, self.saved_iteration = manager, None
+
+    def on_iteration(self, iteration, logs):
+        self.manager.save(checkpoint_number=iteration)
+        self.saved_iteration = iteration
+
+    def on_train_end(self, logs=None):
+        iteration = int(self.model.iteration.numpy())
+        if iteration != self.saved_iteration:
+            self.on_iteration(iteration, logs)
+        logger.info("saved checkpoint %s", self.manager.latest_checkpoint)
+
+
+class SampleCallback(IterationCallback):
+    """Writes a grid of fixed test images translated to every domain as PNG every sample_step iterations."""
+
+    def __init__(self, batches: dict, layout: LabelLayout, sample_dir: str, every: int):
+        super().__init__(every)
+        self.batches, self.layout, self.sample_dir = batches, layout, sample_dir
+
+    def on_iteration(self, iteration, logs):
+        os.makedirs(self.sample_dir, exist_ok=True)
+        for dataset, (images, labels) in self.batches.items():
+            grid, _ = translation_grid(self.model.generator, images, labels, self.layout, dataset)
+            save_png(grid, os.path.join(self.sample_dir, f"{iteration:06d}-{dataset}.png"))
+
+    def on_train_end(self, logs=None):
+        self.on_iteration(int(self.model.iteration.numpy()), {})
+
+
+class LogCallback(IterationCallback):
+    """Logs losses, elapsed time, iterations per second and ETA every log_step iterations."""
+
+    def __init__(self, every: int, num_iters: int):
+        super().__init__(every)
+        self.num_iters = num_iters
+
+    def on_train_begin(self, logs=None):
+        self.start_time, self.start_iteration = time.time(), int(self.model.iteration.numpy())
+
+    def on_iteration(self, iteration, logs):
+        elapsed = time.time() - self.start_time
+        rate = (iteration - self.start_iteration) / max(elapsed, 1e-9)
+        eta = (self.num_iters - iteration) / rate if rate else float("inf")
+        losses = ", ".join(f"{name}: {float(value):.4f}" for name, value in sorted(logs.items()))
+        logger.info("elapsed %s, iteration %d/%d, %.2f it/s, ETA %s, %s", _hms(elapsed), iteration,
+                    self.num_iters, rate, _hms(eta), losses)
+
+
+def _hms(seconds: float) -> str:
+    if seconds == float("inf"):
+        return "?"
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def restore_or_start(model: StarGAN, manager: tf.train.CheckpointManager, config: StarGANConfig) -> int:
+    """Restores the latest checkpoint when the run directory has one (refusing other architectures); returns the step."""
+    if manager.latest_checkpoint is None:
+        return 0
+    if not config.resume:
+        raise ConfigError(f"--model_save_dir={config.model_save_dir} already holds checkpoint "
+                          f"{manager.latest_checkpoint}: pass --resume to continue it, or choose another directory")
+    stored = read_run_config(config.model_save_dir)
+    differences = config.architecture_mismatches(stored)
+    if differences:
+        raise ConfigError(f"cannot resume {manager.latest_checkpoint} with these flags: " + "; ".join(differences))
+    manager.checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+    step = int(model.step.numpy())
+    logger.info("resumed from %s at step %d (iteration %d)", manager.latest_checkpoint, step,
+                step // model.steps_per_iteration)
+    return step
+
+
+def prepare(config: StarGANConfig, verify_images: bool = True) -> tuple[StarGANConfig, RunData, StarGAN]:
+    """Resolves and checks the config, reads the data and builds the model: everything before fit.
+
+    Seeds every generator first, so the initial weights are a function of config.seed.
+    """
+    config = resolve_data_dirs(config).validate()
+    data = load_run_data(config, verify_images=verify_images)
+    keras.utils.set_random_seed(config.seed)
+    return config, data, build_model(config, data.layout)
+
+
+def train(config: StarGANConfig, verify_images: bool = True, num_samples: int = 8) -> StarGAN:
+    """Trains (or resumes) a StarGAN run to config.num_iters iterations; returns the model."""
+    config, data, model = prepare(config, verify_images)
+    manager = checkpoint_manager(model, config.model_save_dir, config.keep_checkpoints)
+    start_step = restore_or_start(model, manager, config)
+    write_run_file(config.model_save_dir, config, data.layout)
+    total_steps = config.num_iters * model.steps_per_iteration
+    for name, split in data.splits.items():
+        logger.info("%s: %d train / %d test images, labels %s", name, len(split.train), len(split.test),
+                    ", ".join(split.train.names))
+    logger.info("G has %d parameters, D %d; checkpoints in %s, samples in %s", model.generator.count_params(),
+                model.discriminator.count_params(), config.model_save_dir, config.sample_dir)
+    if start_step >= total_steps:
+        logger.info("the run already reached %d iterations: nothing to train", config.num_iters)
+        return model
+    batches = {name: data.fixed_batch(name, num_samples, config.image_size) for name in data.splits}
+    callbacks = [LogCallback(config.log_step, config.num_iters),
+                 SampleCallback(batches, data.layout, config.sample_dir, config.sample_step),
+                 CheckpointCallback(manager, config.model_save_step)]
+    model.fit(data.training_dataset(config, start_step), epochs=1, steps_per_epoch=total_steps - start_step,
+              callbacks=callbacks, shuffle=False, verbose=1 if sys.stdout.isatty() else 0)
+    return model

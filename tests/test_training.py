@@ -1,0 +1,79 @@
+"""A few fit steps per dataset mode, checkpoints, samples, and resume."""
+import dataclasses
+import os
+
+import numpy as np
+import pytest
+
+from conftest import tiny_config
+from stargan_tf.config import ConfigError
+from stargan_tf.training import build_model, checkpoint_manager, prepare, train
+
+
+def weights_of(model):
+    return [w.numpy().copy() for w in model.generator.weights + model.discriminator.weights]
+
+
+@pytest.mark.parametrize("dataset", ["celeba", "rafd", "both"])
+def test_fit_changes_weights_and_gives_finite_losses(tiny_data, tmp_path, dataset):
+    config, data, model = prepare(tiny_config(tiny_data, tmp_path, dataset=dataset))
+    g_before = [w.numpy().copy() for w in model.generator.weights]
+    d_before = [w.numpy().copy() for w in model.discriminator.weights]
+    steps = 2 * config.n_critic * model.steps_per_iteration
+    history = model.fit(data.training_dataset(config), epochs=1, steps_per_epoch=steps, shuffle=False, verbose=0)
+    for name in ("d/loss_real", "d/loss_fake", "d/loss_cls", "d/loss_gp", "g/loss_fake", "g/loss_cls", "g/loss_rec"):
+        assert np.isfinite(history.history[name]).all(), name
+    assert history.history["g/loss_rec"][-1] > 0  # G was updated, so its losses were computed
+    assert all(not np.array_equal(a, b.numpy()) for a, b in zip(g_before, model.generator.weights))
+    assert all(not np.array_equal(a, b.numpy()) for a, b in zip(d_before, model.discriminator.weights))
+    assert int(model.step.numpy()) == steps
+    assert int(model.g_optimizer.iterations.numpy()) == 2 * model.steps_per_iteration
+    assert int(model.d_optimizer.iterations.numpy()) == steps
+
+
+def test_train_writes_checkpoints_samples_and_run_config(tiny_data, tmp_path):
+    config = tiny_config(tiny_data, tmp_path)
+    train(config)
+    assert sorted(f for f in os.listdir(config.model_save_dir) if f.endswith(".index")) == ["ckpt-2.index",
+                                                                                            "ckpt-4.index"]
+    assert os.path.isfile(os.path.join(config.model_save_dir, "run.json"))
+    assert sorted(os.listdir(config.sample_dir)) == ["000002-celeba.png", "000002-rafd.png",
+                                                     "000004-celeba.png", "000004-rafd.png"]
+
+
+def test_resume_continues_step_optimizer_state_and_matches_an_uninterrupted_run(tiny_data, tmp_path):
+    # No decay: the schedule depends on num_iters, which differs between the two halves here.
+    through = train(tiny_config(tiny_data, tmp_path / "through", num_iters=4, num_iters_decay=0))
+    first = tiny_config(tiny_data, tmp_path / "resumed", num_iters=2, num_iters_decay=0)
+    train(first)
+    resumed = train(dataclasses.replace(first, num_iters=4, resume=True))
+    assert int(resumed.step.numpy()) == int(through.step.numpy()) == 8
+    for a, b in ((resumed.d_optimizer, through.d_optimizer), (resumed.g_optimizer, through.g_optimizer)):
+        assert int(a.iterations.numpy()) == int(b.iterations.numpy())
+        assert float(a.learning_rate.numpy()) == pytest.approx(float(b.learning_rate.numpy()))
+    for a, b in zip(weights_of(resumed), weights_of(through)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_existing_checkpoint_without_resume_is_refused(tiny_data, tmp_path):
+    config = tiny_config(tiny_data, tmp_path, num_iters=2)
+    train(config)
+    with pytest.raises(ConfigError, match="already holds checkpoint .*pass --resume"):
+        train(dataclasses.replace(config, resume=False))
+
+
+def test_resume_with_other_architecture_names_the_setting(tiny_data, tmp_path):
+    config = tiny_config(tiny_data, tmp_path, num_iters=2)
+    train(config)
+    with pytest.raises(ConfigError, match="g_conv_dim: checkpoint has 4, this run has 8"):
+        train(dataclasses.replace(config, g_conv_dim=8, num_iters=4, resume=True))
+
+
+def test_checkpoint_restores_into_a_fresh_model(tiny_data, tmp_path):
+    config = tiny_config(tiny_data, tmp_path, num_iters=2)
+    trained = train(config)
+    config, data, fresh = prepare(config)
+    checkpoint_manager(fresh, config.model_save_dir, 1).restore_or_initialize()
+    for a, b in zip(weights_of(fresh), weights_of(trained)):
+        np.testing.assert_array_equal(a, b)
+    assert build_model(config, data.layout).step.numpy() == 0
