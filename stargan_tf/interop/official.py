@@ -105,9 +105,9 @@ def _count(state: dict, pattern: str) -> int:
 
 
 def _first_conv(state: dict, path: str, network: str) -> np.ndarray:
-    is_generator = any(".main." in key for key in state)  # Only G has nested (residual block) Sequentials.
-    if is_generator != (network == "generator") and "main.0.weight" in state:
-        other = "generator" if is_generator else "discriminator"
+    is_discriminator = "conv2.weight" in state  # D's classification head; G has no such key.
+    if is_discriminator != (network == "discriminator") and "main.0.weight" in state:
+        other = "discriminator" if is_discriminator else "generator"
         raise CheckpointError(f"{path} holds an official StarGAN {other}, given as the {network}")
     if "main.0.weight" not in state or state["main.0.weight"].ndim != 4:
         raise CheckpointError(f"{path}: not an official StarGAN {network} state_dict (no 4-D main.0.weight; "
