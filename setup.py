@@ -18,6 +18,8 @@ setup(
     ],
     extras_require={
         "gpu": ["tensorflow[and-cuda]>=2.16"],
-        "test": ["pytest"],
+        # PyTorch only for the tests of the official-checkpoint import (a reference model to compare with);
+        # the import itself reads the files with the standard library.
+        "test": ["pytest", "torch==2.13.0"],
     },
 )

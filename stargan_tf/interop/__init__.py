@@ -1,0 +1,1 @@
+"""Interoperability with the official PyTorch StarGAN: reading its checkpoints, mapping them to our layers."""
