@@ -37,7 +37,8 @@ def test_gradient_penalty_is_off_with_hinge_unless_asked(adv_loss, gp_with_hinge
 @pytest.mark.parametrize("values, message", [
     (dict(adv_loss="lsgan"), "--adv_loss='lsgan': expected one of wgan-gp, hinge"),
     (dict(gp_with_hinge=True), "--gp_with_hinge only applies to --adv_loss=hinge"),
-    (dict(g_attention_at=("res6",)), r"--g_attention_at=res6: unknown stage 'res6'; .* down1 \(32x32\), res0 \(32x32\)"),
+    (dict(g_attention_at=("res6",)),
+     r"--g_attention_at=res6: unknown stage 'res6'; .* down1 \(32x32\), res0 \(32x32\)"),
     (dict(d_attention_at=("conv1", "conv1")), "--d_attention_at=conv1,conv1 repeats a stage"),
     (dict(d_attention_at=("32",)), r"--d_attention_at=32: unknown stage '32'; .* conv1 \(32x32\)"),
     (dict(attention_query="0.5"), "--attention_query='0.5': expected row,col"),

@@ -29,7 +29,8 @@ class Generator(keras.Model):
         stages = generator_stages(repeat_num)
         unknown = sorted(set(attention_at) - set(stages))
         if unknown:
-            raise ValueError(f"Generator attention_at names unknown stages {unknown}; the stages are {', '.join(stages)}")
+            raise ValueError(f"Generator attention_at names unknown stages {unknown}; the stages are "
+                             f"{', '.join(stages)}")
         self.attention_at = tuple(stage for stage in stages if stage in attention_at)  # in network order
 
         def attention_after(stage):  # appended after the stage's layers (nothing in the paper's model)
