@@ -1,4 +1,5 @@
 """The SAGAN self-attention block against its formula, and the networks that place it and spectral normalization."""
+import keras
 import numpy as np
 import pytest
 
@@ -84,6 +85,7 @@ def test_attention_discriminator_shapes_and_maps():
 
 
 def test_spectral_norm_adds_one_vector_per_conv_and_normalizes_in_training_calls():
+    keras.utils.set_random_seed(0)
     images = random_images((2, 16, 16, 3))
     plain = Discriminator(16, 3, conv_dim=4, repeat_num=2)
     normalized = Discriminator(16, 3, conv_dim=4, repeat_num=2, spectral_norm=True)
@@ -95,11 +97,13 @@ def test_spectral_norm_adds_one_vector_per_conv_and_normalizes_in_training_calls
     before = [k.numpy().copy() for k in kernels]
     normalized(images)  # inference: weights untouched
     assert all(np.array_equal(a, k.numpy()) for a, k in zip(before, kernels))
-    for _ in range(30):
+    # Each training call divides the kernel by a power-iteration estimate of its top singular value, which never
+    # exceeds the true one: the norm stays >= 1 and approaches 1 as the estimate converges.
+    for _ in range(100):
         normalized(images, training=True)
     for kernel in kernels:
-        matrix = kernel.numpy().reshape(-1, kernel.shape[-1])
-        assert np.linalg.svd(matrix, compute_uv=False)[0] == pytest.approx(1.0, abs=1e-2), kernel.path
+        norm = np.linalg.svd(kernel.numpy().reshape(-1, kernel.shape[-1]), compute_uv=False)[0]
+        assert 1.0 - 1e-4 <= norm <= 1.01, kernel.path
 
 
 def test_spectral_norm_covers_the_attention_convs():
