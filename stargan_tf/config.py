@@ -7,12 +7,39 @@ import os
 
 DATASETS = ("celeba", "rafd", "both")
 LR_DECAY_MODES = ("paper", "official")
+ADV_LOSSES = ("wgan-gp", "hinge")
 DEFAULT_ATTRS = ("Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young")
 
 # Settings that fix the shapes of the weights: a checkpoint can only be resumed with the same values.
 ARCHITECTURE_FIELDS = (
     "dataset", "c_dim", "c2_dim", "image_size", "g_conv_dim", "d_conv_dim", "g_repeat_num", "d_repeat_num",
+    "g_attention_at", "d_attention_at", "d_spectral_norm",
 )
+LIST_FIELDS = ("selected_attrs", "g_attention_at", "d_attention_at")
+
+
+def generator_stages(repeat_num: int) -> dict[str, int]:
+    """G's stages in order, each with how much smaller than the image its output is: where attention can go."""
+    stages = {"conv_in": 1, "down0": 2, "down1": 4}
+    stages.update({f"res{i}": 4 for i in range(repeat_num)})
+    stages.update({"up0": 2, "up1": 1})
+    return stages
+
+
+def discriminator_stages(repeat_num: int) -> dict[str, int]:
+    """D's stages (its stride-2 convs) in order, each with how much smaller than the image its output is."""
+    return {f"conv{i}": 2 ** (i + 1) for i in range(repeat_num)}
+
+
+def parse_attention_query(text: str) -> tuple[float, float]:
+    """--attention_query "row,col" (fractions of the image height and width) -> (row, col)."""
+    try:
+        row, col = (float(value) for value in text.split(","))
+    except ValueError:
+        row = col = float("nan")
+    if not (0 <= row <= 1 and 0 <= col <= 1):
+        raise ConfigError(f"--attention_query={text!r}: expected row,col as fractions in [0, 1], e.g. 0.5,0.5")
+    return row, col
 
 
 class ConfigError(ValueError):
@@ -34,7 +61,12 @@ class StarGANConfig:
     d_conv_dim: int = 64
     g_repeat_num: int = 6
     d_repeat_num: int = 6
+    g_attention_at: tuple[str, ...] = ()
+    d_attention_at: tuple[str, ...] = ()
+    d_spectral_norm: bool = False
     # Losses.
+    adv_loss: str = "wgan-gp"
+    gp_with_hinge: bool = False
     lambda_cls: float = 1.0
     lambda_rec: float = 10.0
     lambda_gp: float = 10.0
@@ -64,13 +96,15 @@ class StarGANConfig:
     sample_dir: str = "runs/stargan/samples"
     log_step: int = 10
     sample_step: int = 1000
+    attention_query: str = "0.5,0.5"
     model_save_step: int = 10000
     lr_update_step: int = 1000
     keep_checkpoints: int = 3
 
     def __post_init__(self):
         self.dataset = self.dataset.lower()
-        self.selected_attrs = tuple(self.selected_attrs)
+        for name in LIST_FIELDS:
+            setattr(self, name, tuple(getattr(self, name)))
 
     @property
     def datasets(self) -> tuple[str, ...]:
@@ -115,12 +149,38 @@ class StarGANConfig:
                               f"attributes ({', '.join(self.selected_attrs)})")
         if len(set(self.selected_attrs)) != len(self.selected_attrs):
             raise ConfigError(f"--selected_attrs repeats a name: {', '.join(self.selected_attrs)}")
+        self._validate_variant()
         return self
+
+    def _validate_variant(self) -> None:
+        """Checks the self-attention / hinge-loss settings."""
+        if self.adv_loss not in ADV_LOSSES:
+            raise ConfigError(f"--adv_loss={self.adv_loss!r}: expected one of {', '.join(ADV_LOSSES)}")
+        if self.gp_with_hinge and self.adv_loss != "hinge":
+            raise ConfigError(f"--gp_with_hinge only applies to --adv_loss=hinge (--adv_loss={self.adv_loss} "
+                              "always uses the gradient penalty)")
+        for flag, stages in (("g_attention_at", generator_stages(self.g_repeat_num)),
+                             ("d_attention_at", discriminator_stages(self.d_repeat_num))):
+            names = getattr(self, flag)
+            for name in names:
+                if name not in stages:
+                    available = ", ".join(f"{stage} ({self.image_size // factor}x{self.image_size // factor})"
+                                          for stage, factor in stages.items())
+                    raise ConfigError(f"--{flag}={','.join(names)}: unknown stage {name!r}; the stages (output "
+                                      f"size at --image_size={self.image_size}) are {available}")
+            if len(set(names)) != len(names):
+                raise ConfigError(f"--{flag}={','.join(names)} repeats a stage")
+        parse_attention_query(self.attention_query)
+
+    @property
+    def gp_weight(self) -> float:
+        """The gradient penalty's weight: lambda_gp under WGAN-GP, and under hinge only with --gp_with_hinge."""
+        return self.lambda_gp if self.adv_loss == "wgan-gp" or self.gp_with_hinge else 0.0
 
     def to_dict(self) -> dict:
         """The config as JSON-ready values."""
         values = dataclasses.asdict(self)
-        values["selected_attrs"] = list(self.selected_attrs)
+        values.update({name: list(getattr(self, name)) for name in LIST_FIELDS})
         return values
 
     def save_json(self, path: str) -> None:
@@ -165,6 +225,14 @@ HELP = {
     "lambda_cls": "weight of the domain classification loss",
     "lambda_rec": "weight of the cycle reconstruction loss",
     "lambda_gp": "weight of the gradient penalty",
+    "g_attention_at": "generator stages followed by a self-attention block, comma-separated, among conv_in, down0, "
+                      "down1, res0..res{g_repeat_num-1}, up0, up1 (e.g. res5: after the bottleneck); empty: none",
+    "d_attention_at": "discriminator stages followed by a self-attention block, comma-separated, among "
+                      "conv0..conv{d_repeat_num-1} (conv_i outputs image_size/2**(i+1)); empty: none",
+    "d_spectral_norm": "spectral normalization on every discriminator convolution (SAGAN)",
+    "adv_loss": "adversarial loss: wgan-gp (the paper's) or hinge (SAGAN's; no gradient penalty unless "
+                "--gp_with_hinge)",
+    "gp_with_hinge": "with --adv_loss=hinge, keep the gradient penalty (weight --lambda_gp)",
     "batch_size": "images per batch (per dataset batch in joint mode)",
     "num_iters": "training iterations (one batch of each dataset per iteration)",
     "num_iters_decay": "iterations, at the end, over which the learning rates decay linearly",
@@ -188,6 +256,8 @@ HELP = {
     "sample_dir": "sample grids (PNG)",
     "log_step": "iterations between log lines",
     "sample_step": "iterations between sample grids",
+    "attention_query": "row,col (fractions of the image) of the query position whose attention maps are saved "
+                       "beside the sample grids when the model has self-attention blocks",
     "model_save_step": "iterations between checkpoints",
     "lr_update_step": "iterations between learning-rate updates",
     "keep_checkpoints": "how many recent checkpoints to keep",

@@ -26,6 +26,20 @@ def wgan_g_loss(src_fake):
     return -_mean_per_example(src_fake)
 
 
+def hinge_d_losses(src_real, src_fake):
+    """Hinge critic terms (loss_real, loss_fake): mean max(0, 1 - D_src(x_real)) and mean max(0, 1 + D_src(x_fake)).
+
+    That is -E[min(0, -1 + D(x))] and -E[min(0, -1 - D(G(x, c)))] (SAGAN), each patch of the map hinged on its own.
+    """
+    return (_mean_per_example(tf.nn.relu(1.0 - tf.cast(src_real, tf.float32))),
+            _mean_per_example(tf.nn.relu(1.0 + tf.cast(src_fake, tf.float32))))
+
+
+# Per adversarial loss (--adv_loss): the critic's (loss_real, loss_fake) and the generator's term. The hinge
+# generator term, -E[D(G(x, c))], is the Wasserstein one.
+ADVERSARIAL_LOSSES = {"wgan-gp": (wgan_d_losses, wgan_g_loss), "hinge": (hinge_d_losses, wgan_g_loss)}
+
+
 def interpolate(x_real, x_fake, alpha):
     """x_hat = alpha * x_real + (1 - alpha) * x_fake, alpha [N,1,1,1] drawn per example."""
     alpha = tf.cast(alpha, x_real.dtype)

@@ -10,7 +10,8 @@ import time
 import keras
 import tensorflow as tf
 
-from stargan_tf.config import ConfigError, StarGANConfig
+from stargan_tf.attention_maps import attention_grid
+from stargan_tf.config import ConfigError, StarGANConfig, parse_attention_query
 from stargan_tf.data.sources import RunData, load_run_data, resolve_data_dirs
 from stargan_tf.labels import LabelLayout
 from stargan_tf.models.stargan import StarGAN
@@ -108,6 +109,21 @@ class SampleCallback(IterationCallback):
         self.on_iteration(int(self.model.iteration.numpy()), {})
 
 
+class AttentionMapCallback(SampleCallback):
+    """Writes, beside the sample grids, where each self-attention block looks from one query position."""
+
+    def __init__(self, batches: dict, layout: LabelLayout, sample_dir: str, every: int, query: tuple[float, float]):
+        super().__init__(batches, layout, sample_dir, every)
+        self.query = query
+
+    def on_iteration(self, iteration, logs):
+        os.makedirs(self.sample_dir, exist_ok=True)
+        for dataset, (images, labels) in self.batches.items():
+            grid, _ = attention_grid(self.model.generator, self.model.discriminator, images, labels, self.layout,
+                                     dataset, self.query)
+            save_png(grid, os.path.join(self.sample_dir, f"{iteration:06d}-{dataset}-attention.png"))
+
+
 class LogCallback(IterationCallback):
     """Logs losses, elapsed time, iterations per second and ETA every log_step iterations."""
 
@@ -182,6 +198,9 @@ def train(config: StarGANConfig, verify_images: bool = True, num_samples: int = 
     callbacks = [LogCallback(config.log_step, config.num_iters),
                  SampleCallback(batches, data.layout, config.sample_dir, config.sample_step),
                  CheckpointCallback(manager, config.model_save_step)]
+    if config.g_attention_at or config.d_attention_at:
+        callbacks.append(AttentionMapCallback(batches, data.layout, config.sample_dir, config.sample_step,
+                                              parse_attention_query(config.attention_query)))
     model.fit(data.training_dataset(config, start_step), epochs=1, steps_per_epoch=total_steps - start_step,
               callbacks=callbacks, shuffle=False, verbose=1 if sys.stdout.isatty() else 0)
     return model

@@ -101,3 +101,14 @@ def test_gradient_penalty_is_differentiable_with_respect_to_the_critic():
     grads = tape.gradient(penalty, variables)
     assert all(g is not None for g in grads)
     assert any(float(tf.reduce_max(tf.abs(g))) > 0 for g in grads)
+
+
+def test_hinge_losses_are_means_of_the_hinged_patch_map():
+    src_real = tf.constant([[[[0.5], [2.0]]], [[[-1.0], [0.0]]]])  # max(0, 1 - x): [0.5, 0] and [2, 1]
+    src_fake = tf.constant([[[[0.5], [-2.0]]], [[[-0.5], [1.0]]]])  # max(0, 1 + x): [1.5, 0] and [0.5, 2]
+    loss_real, loss_fake = losses.hinge_d_losses(src_real, src_fake)
+    np.testing.assert_allclose(loss_real, [0.25, 1.5])
+    np.testing.assert_allclose(loss_fake, [0.75, 1.25])
+    d_losses, g_loss = losses.ADVERSARIAL_LOSSES["hinge"]
+    assert d_losses is losses.hinge_d_losses
+    np.testing.assert_allclose(g_loss(src_fake), [0.75, -0.25])  # -mean D(G(x, c))

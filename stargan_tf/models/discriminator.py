@@ -2,31 +2,51 @@
 import keras
 import tensorflow as tf
 
+from stargan_tf.attention import SelfAttention, apply_layers, spectrally_normalized
+from stargan_tf.config import discriminator_stages
+
 
 @keras.saving.register_keras_serializable(package="stargan_tf")
 class Discriminator(keras.Model):
-    """repeat_num 4x4 stride-2 convs with LeakyReLU(0.01), no normalization, then the two heads."""
+    """repeat_num 4x4 stride-2 convs with LeakyReLU(0.01), no normalization, then the two heads.
 
-    def __init__(self, image_size: int, c_dim: int, conv_dim: int = 64, repeat_num: int = 6, **kwargs):
+    The self-attention variant puts a SelfAttention block after each conv named in attention_at (conv0, conv1,
+    ...), and spectral_norm wraps every convolution in keras.layers.SpectralNormalization, as SAGAN does. Spectral
+    normalization updates its weights only in calls with training=True.
+    """
+
+    def __init__(self, image_size: int, c_dim: int, conv_dim: int = 64, repeat_num: int = 6, attention_at=(),
+                 spectral_norm: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.image_size, self.c_dim, self.conv_dim, self.repeat_num = image_size, c_dim, conv_dim, repeat_num
+        stages = discriminator_stages(repeat_num)
+        unknown = sorted(set(attention_at) - set(stages))
+        if unknown:
+            raise ValueError(f"Discriminator attention_at names unknown stages {unknown}; the stages are "
+                             f"{', '.join(stages)}")
+        self.attention_at = tuple(stage for stage in stages if stage in attention_at)  # in network order
+        self.spectral_norm = spectral_norm
         self.trunk = []
         for i in range(repeat_num):
-            self.trunk += [keras.layers.Conv2D(conv_dim * 2 ** i, 4, strides=2, padding="same", name=f"conv{i}"),
-                           keras.layers.LeakyReLU(negative_slope=0.01)]
+            conv = keras.layers.Conv2D(conv_dim * 2 ** i, 4, strides=2, padding="same", name=f"conv{i}")
+            self.trunk += [spectrally_normalized(conv, spectral_norm), keras.layers.LeakyReLU(negative_slope=0.01)]
+            if f"conv{i}" in self.attention_at:
+                self.trunk.append(SelfAttention(spectral_norm=spectral_norm, name=f"attention_conv{i}"))
         kernel_size = image_size // 2 ** repeat_num
-        self.src_head = keras.layers.Conv2D(1, 3, padding="same", use_bias=False, name="d_src")
-        self.cls_head = keras.layers.Conv2D(c_dim, kernel_size, padding="valid", use_bias=False, name="d_cls")
+        self.src_head = spectrally_normalized(
+            keras.layers.Conv2D(1, 3, padding="same", use_bias=False, name="d_src"), spectral_norm)
+        self.cls_head = spectrally_normalized(
+            keras.layers.Conv2D(c_dim, kernel_size, padding="valid", use_bias=False, name="d_cls"), spectral_norm)
 
-    def call(self, images):
-        """Returns (src [N, H/2^r, W/2^r, 1] float32, cls logits [N, c_dim] float32)."""
-        h = images
-        for layer in self.trunk:
-            h = layer(h)
+    def call(self, images, return_attention=False):
+        """Returns (src [N, H/2^r, W/2^r, 1] float32, cls logits [N, c_dim] float32), and with return_attention
+        also the attention weights of each block, in order ([N, h, w, h, w] each, see SelfAttention)."""
+        h, maps = apply_layers(self.trunk, images)
         src = tf.cast(self.src_head(h), tf.float32)
-        cls = tf.cast(self.cls_head(h), tf.float32)
-        return src, tf.reshape(cls, [-1, self.c_dim])
+        cls = tf.reshape(tf.cast(self.cls_head(h), tf.float32), [-1, self.c_dim])
+        return (src, cls, maps) if return_attention else (src, cls)
 
     def get_config(self):
         return {"image_size": self.image_size, "c_dim": self.c_dim, "conv_dim": self.conv_dim,
-                "repeat_num": self.repeat_num, "name": self.name}
+                "repeat_num": self.repeat_num, "attention_at": list(self.attention_at),
+                "spectral_norm": self.spectral_norm, "name": self.name}

@@ -24,9 +24,12 @@ class StarGAN(keras.Model):
         super().__init__(**kwargs)
         self.config, self.layout = config, layout
         self.steps_per_iteration = len(layout.segments)
-        self.generator = Generator(layout.label_dim, config.g_conv_dim, config.g_repeat_num, name="generator")
+        self.generator = Generator(layout.label_dim, config.g_conv_dim, config.g_repeat_num,
+                                   attention_at=config.g_attention_at, name="generator")
         self.discriminator = Discriminator(config.image_size, layout.logit_dim, config.d_conv_dim,
-                                           config.d_repeat_num, name="discriminator")
+                                           config.d_repeat_num, attention_at=config.d_attention_at,
+                                           spectral_norm=config.d_spectral_norm, name="discriminator")
+        self.d_adversarial, self.g_adversarial = losses.ADVERSARIAL_LOSSES[config.adv_loss]
         # Train steps taken (a batch each); checkpointed, so resuming continues the n_critic phase and the
         # learning-rate schedule exactly.
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step",
@@ -74,25 +77,29 @@ class StarGAN(keras.Model):
     def _d_step(self, x_real, c_org, c_trg, alpha):
         c = self.config
         with tf.GradientTape() as tape:
-            src_real, cls_real = self.discriminator(x_real)
+            # training=True: spectral normalization (when on) updates D's weights only in training calls.
+            src_real, cls_real = self.discriminator(x_real, training=True)
             x_fake = tf.stop_gradient(self.generator(x_real, c_trg))
-            src_fake, _ = self.discriminator(x_fake)
-            loss_real, loss_fake = losses.wgan_d_losses(src_real, src_fake)
+            src_fake, _ = self.discriminator(x_fake, training=True)
+            loss_real, loss_fake = self.d_adversarial(src_real, src_fake)
             loss_cls = losses.domain_classification(cls_real, c_org, self.layout)
-            x_hat = losses.interpolate(x_real, x_fake, alpha)
-            loss_gp = losses.gradient_penalty(lambda x: self.discriminator(x)[0], x_hat)
-            per_example = loss_real + loss_fake + c.lambda_cls * loss_cls + c.lambda_gp * loss_gp
+            per_example = loss_real + loss_fake + c.lambda_cls * loss_cls
+            logs = {"d/loss_real": loss_real, "d/loss_fake": loss_fake, "d/loss_cls": loss_cls}
+            if c.gp_weight:  # off with the hinge loss unless --gp_with_hinge: it costs a third D pass.
+                x_hat = losses.interpolate(x_real, x_fake, alpha)
+                logs["d/loss_gp"] = losses.gradient_penalty(lambda x: self.discriminator(x, training=True)[0], x_hat)
+                per_example += c.gp_weight * logs["d/loss_gp"]
             total = self._average(per_example)
         variables = self.discriminator.trainable_variables
         self.d_optimizer.apply_gradients(zip(tape.gradient(total, variables), variables))
-        return {"d/loss_real": loss_real, "d/loss_fake": loss_fake, "d/loss_cls": loss_cls, "d/loss_gp": loss_gp}
+        return logs
 
     def _g_step(self, x_real, c_org, c_trg):
         c = self.config
         with tf.GradientTape() as tape:
             x_fake = self.generator(x_real, c_trg)
-            src_fake, cls_fake = self.discriminator(x_fake)
-            loss_fake = losses.wgan_g_loss(src_fake)
+            src_fake, cls_fake = self.discriminator(x_fake, training=True)
+            loss_fake = self.g_adversarial(src_fake)
             loss_cls = losses.domain_classification(cls_fake, c_trg, self.layout)
             x_rec = self.generator(x_fake, c_org)
             loss_rec = losses.reconstruction(x_real, x_rec)
