@@ -1,7 +1,10 @@
 """Quality benchmark: StarGAN from scratch on the embedded synthetic data (--dataset=both), then the domain
-classifier on real images, then the evaluation; prints the table and writes one JSON line with every number.
+classifier on real images, then the evaluation; prints the table and appends one JSON line with every number.
 
-    python benchmarks/quality.py            # the fixed preset below, results in benchmarks/results/
+    python benchmarks/quality.py     # the fixed `quality` preset (config.PRESETS), results in benchmarks/results/
+
+Every training flag of scripts/train.py is accepted (the preset defaults to `quality`; flags given win), so
+a variant is one flag away; the JSON line records the full config.
 """
 import json
 import logging
@@ -13,24 +16,21 @@ from absl import app, flags
 
 import tensorflow as tf
 
-from stargan_tf.config import PRESETS, StarGANConfig
+from stargan_tf import cli
 from stargan_tf.training import train
 
-# The fixed preset of the benchmark: the quick preset's networks (32x32 images, conv dims 32, 3 residual
-# blocks, D with 4 stride-2 convs, batch 16, lr 2e-4) trained twice as long, on both synthetic datasets.
-QUALITY_PRESET = dict(PRESETS["quick"], num_iters=4000, num_iters_decay=2000, seed=1234, sample_step=1000,
-                      model_save_step=1000, log_step=100)
 CLASSIFIER_STEPS = 2000  # batches (alternating CelebA / RaFD) of the domain classifier's training
 
-flags.DEFINE_string("run_dir", "runs/quality", "where the StarGAN run, the classifier and the evaluation go")
+cli.define_config_flags()
+flags.FLAGS.set_default("preset", "quality")
 flags.DEFINE_string("results_dir", "benchmarks/results", "where the JSON line, the table and the sample grids go")
-flags.DEFINE_integer("num_iters", QUALITY_PRESET["num_iters"], "StarGAN iterations (change only for a smoke run)")
-flags.DEFINE_integer("classifier_steps", CLASSIFIER_STEPS, "classifier training batches (change only for a smoke run)")
+flags.DEFINE_string("report_name", "quality", "file name stem of the report, table and grids in --results_dir")
+flags.DEFINE_integer("classifier_steps", CLASSIFIER_STEPS, "classifier training batches")
 FLAGS = flags.FLAGS
 
 
 def machine() -> dict:
-    """nproc, CPU model, TF version and the load when the benchmark started (other jobs share the cores)."""
+    """nproc, CPU model, TF version and the load when the benchmark started (other jobs may share the cores)."""
     model = ""
     with open("/proc/cpuinfo") as f:
         for line in f:
@@ -45,29 +45,26 @@ def main(argv):
     del argv
     logging.getLogger("stargan_tf").setLevel(logging.INFO)
     host = machine()
-    run_dir = FLAGS.run_dir
-    preset = dict(QUALITY_PRESET, num_iters=FLAGS.num_iters,
-                  num_iters_decay=min(QUALITY_PRESET["num_iters_decay"], FLAGS.num_iters // 2),
-                  model_save_dir=os.path.join(run_dir, "models"), sample_dir=os.path.join(run_dir, "samples"),
-                  log_dir=os.path.join(run_dir, "logs"), resume=True)
-    config = StarGANConfig(**preset).validate()
+    config = cli.config_from_flags(FLAGS).validate()
     start = time.time()
     train(config)
     train_seconds = time.time() - start
     # Imported here, not at the top: evaluation is the last stage and its modules load only when it starts.
     from stargan_tf.evaluation.evaluator import evaluate_checkpoint
-    from stargan_tf.evaluation.report import format_table
+    from stargan_tf.evaluation.report import format_table, write_report
 
-    report = evaluate_checkpoint(config.model_save_dir, os.path.join(run_dir, "classifier"),
-                                 FLAGS.results_dir, classifier_steps=FLAGS.classifier_steps, report_name="quality")
-    total_seconds = time.time() - start
-    report.update(benchmark="quality", preset={k: v for k, v in config.to_dict().items() if k in QUALITY_PRESET},
+    classifier_dir = os.path.join(os.path.dirname(config.model_save_dir.rstrip("/")), "classifier")
+    report = evaluate_checkpoint(config.model_save_dir, classifier_dir, FLAGS.results_dir,
+                                 classifier_steps=FLAGS.classifier_steps, report_name=FLAGS.report_name)
+    report.update(benchmark="quality", preset=FLAGS.preset, config=config.to_dict(),
                   classifier_steps=FLAGS.classifier_steps, train_seconds=round(train_seconds, 1),
-                  wall_seconds=round(total_seconds, 1), machine=dict(host, load_average_at_end=os.getloadavg()))
+                  wall_seconds=round(time.time() - start, 1),
+                  machine=dict(host, load_average_at_end=os.getloadavg()))
+    write_report(report, os.path.join(FLAGS.results_dir, FLAGS.report_name + ".json"))
     print(format_table(report))
     line = json.dumps(report, sort_keys=True)
     print(line)
-    with open(os.path.join(FLAGS.results_dir, "quality.jsonl"), "a") as f:
+    with open(os.path.join(FLAGS.results_dir, FLAGS.report_name + ".jsonl"), "a") as f:
         f.write(line + "\n")
 
 
