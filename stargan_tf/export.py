@@ -22,8 +22,7 @@ from stargan_tf.config import ConfigError, StarGANConfig
 from stargan_tf.data import pipeline
 from stargan_tf.data.sources import load_run_data
 from stargan_tf.labels import LabelLayout, sample_targets
-from stargan_tf.models.stargan import StarGAN
-from stargan_tf.training import RUN_FILE, read_run_config
+from stargan_tf.training import RUN_FILE, build_model, checkpoint_manager, read_run_config
 
 logger = logging.getLogger("stargan_tf")
 
@@ -171,11 +170,10 @@ def load_checkpoint(directory: str, crop_size: int = SQUARE,
     latest = tf.train.latest_checkpoint(directory)
     if latest is None:
         raise ConfigError(f"{directory} has {RUN_FILE} but no checkpoint (ckpt-*.index)")
-    model = StarGAN(config, layout)
-    model.build_networks()
-    # The optimizers' state in the checkpoint is not needed for inference.
-    status = tf.train.Checkpoint(generator=model.generator, discriminator=model.discriminator).restore(latest)
-    status.expect_partial().assert_existing_objects_matched()
+    # The checkpoint's own structure (optimizers included): G's layers held in lists are reachable in the
+    # checkpoint only through the optimizers' references to their variables.
+    model = build_model(config, layout)
+    checkpoint_manager(model, directory, 1).checkpoint.restore(latest).assert_existing_objects_matched()
     logger.info("restored %s", latest)
     classifier = model.discriminator if with_classifier else None
     return ServingModel(model.generator, layout, config.image_size, crop_size, classifier), config
