@@ -18,6 +18,9 @@ setup(
     ],
     extras_require={
         "gpu": ["tensorflow[and-cuda]>=2.16"],
-        "test": ["pytest"],
+        # LiteRT runs the TFLite exports as phones do; tensorflow-serving-api writes TF Serving warm-up requests
+        # (with tensorflow-cpu instead of tensorflow, install it with --no-deps: it requires `tensorflow`).
+        "serving": ["ai-edge-litert", "tensorflow-serving-api"],
+        "test": ["pytest", "ai-edge-litert", "tensorflow-serving-api"],
     },
 )
