@@ -163,8 +163,10 @@ class Targets:
         dataset = datasets.pop() if datasets else layout.segments[0].dataset
         targets = cls(layout, dataset, tuple(target_names), tuple(edits),
                       None if source_names is None else tuple(source_names))
-        for flag, names in (("--target", target_names), ("--source", source_names or [])):
-            targets._values(names, flag)
+        if target_names:
+            targets._values(target_names, "--target")
+        if source_names is not None:
+            targets._values(source_names, "--source")
         targets._check_edits()
         return targets
 
