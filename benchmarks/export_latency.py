@@ -20,6 +20,7 @@ from stargan_tf.models.generator import Generator
 
 flags.DEFINE_integer("image_size", 128, "generator input size")
 flags.DEFINE_integer("rounds", 15, "timed calls per backend (after one warm-up call)")
+flags.DEFINE_integer("tflite_threads", os.cpu_count(), "TFLite interpreter threads (TF uses every core)")
 flags.DEFINE_integer("parity_images", 4, "noise images to compare formats on")
 flags.DEFINE_string("output", os.path.join(os.path.dirname(__file__), "results", "export_latency.json"), "JSON")
 FLAGS = flags.FLAGS
@@ -46,7 +47,7 @@ def main(argv):
                     "saved_model": lambda x, c: signature(image=tf.constant(x), target_labels=tf.constant(c))}
         for variant in export.TFLITE_VARIANTS:
             with open(os.path.join(directory, "tflite", "1", f"stargan_{variant}.tflite"), "rb") as f:
-                backends[f"tflite_{variant}"] = export.TFLiteTranslator(f.read())
+                backends[f"tflite_{variant}"] = export.TFLiteTranslator(f.read(), FLAGS.tflite_threads)
         x, c = images[:1], targets[:1]
         times = {name: [] for name in backends}
         for name, run in backends.items():
@@ -60,6 +61,7 @@ def main(argv):
                for name, values in times.items()}
     report = {"image_size": size, "c_dim": layout.label_dim, "weights": "random (seed 0)",
               "generator_parameters": generator.count_params(), "rounds": FLAGS.rounds, "batch": 1,
+              "tflite_threads": FLAGS.tflite_threads, "calibration": "the parity noise images",
               "formats": results, "latency": latency, "cpu_count": os.cpu_count(),
               "load_average": os.getloadavg()}
     for name, result in results.items():
