@@ -18,8 +18,11 @@ setup(
     ],
     extras_require={
         "gpu": ["tensorflow[and-cuda]>=2.16"],
+        # LiteRT runs the TFLite exports as phones do; tensorflow-serving-api writes TF Serving warm-up requests
+        # (with tensorflow-cpu instead of tensorflow, install it with --no-deps: it requires `tensorflow`).
+        "serving": ["ai-edge-litert", "tensorflow-serving-api"],
         # PyTorch only for the tests of the official-checkpoint import (a reference model to compare with);
         # the import itself reads the files with the standard library.
-        "test": ["pytest", "torch==2.13.0"],
+        "test": ["pytest", "ai-edge-litert", "tensorflow-serving-api", "torch==2.13.0"],
     },
 )

@@ -79,6 +79,11 @@ class LabelLayout:
     def to_json(self) -> dict:
         return {"segments": [dataclasses.asdict(segment) for segment in self.segments]}
 
+    @classmethod
+    def from_json(cls, values: dict) -> "LabelLayout":
+        """The layout to_json describes (as stored in run.json and in an export's labels signature)."""
+        return cls(tuple(Segment(**{**segment, "names": tuple(segment["names"])}) for segment in values["segments"]))
+
 
 def make_layout(datasets, celeba_attrs=(), rafd_classes=()) -> LabelLayout:
     """The layout for the datasets trained on, in order ('celeba' multi-label, 'rafd' one-hot)."""

@@ -36,3 +36,26 @@ def tiny_config(tiny_data: TinyData, run_dir, **overrides) -> StarGANConfig:
                   log_dir=str(run_dir / "logs"))
     values.update(overrides)
     return StarGANConfig(**values).validate()
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoints(tiny_data, tmp_path_factory) -> dict:
+    """Checkpoint directories (run.json + ckpt-1) of untrained tiny models: {"celeba": dir, "both": dir}."""
+    from stargan_tf.training import checkpoint_manager, prepare, write_run_file
+
+    directories = {}
+    for dataset in ("celeba", "both"):
+        config, data, model = prepare(tiny_config(tiny_data, tmp_path_factory.mktemp(dataset), dataset=dataset))
+        checkpoint_manager(model, config.model_save_dir, 1).save()
+        write_run_file(config.model_save_dir, config, data.layout)
+        directories[dataset] = config.model_save_dir
+    return directories
+
+
+@pytest.fixture(scope="session")
+def joint_saved_model(tiny_checkpoints, tmp_path_factory) -> str:
+    """The tiny joint model exported as a SavedModel with the classify signature."""
+    from stargan_tf.export import export_saved_model, load_checkpoint
+
+    model, _ = load_checkpoint(tiny_checkpoints["both"])
+    return export_saved_model(model, str(tmp_path_factory.mktemp("exported") / "joint" / "1"))

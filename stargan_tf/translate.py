@@ -1,0 +1,292 @@
+"""Translating people's own photos with a trained model: from a checkpoint directory or an exported SavedModel.
+
+Both kinds of model are used through the same signatures (serving_default, labels, classify), the way a
+TF Serving client uses them, so a checkpoint and its export translate a photo identically.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import tempfile
+
+import keras
+import numpy as np
+import tensorflow as tf
+from PIL import Image, ImageOps
+
+from stargan_tf.data.files import IMAGE_EXTENSIONS
+from stargan_tf.export import crop_and_resize, load_checkpoint, to_uint8
+from stargan_tf.labels import HAIR_COLORS, MULTILABEL, LabelLayout, sample_targets
+from stargan_tf.samples import save_png
+from stargan_tf.training import RUN_FILE
+
+logger = logging.getLogger("stargan_tf")
+
+PHOTO_EXTENSIONS = IMAGE_EXTENSIONS + (".webp",)
+
+
+class TranslateError(ValueError):
+    """A model, photo, attribute name or output path cannot be used; the message names it."""
+
+
+class Translator:
+    """A trained model's signatures, used as a TF Serving client would: photos in, translations out."""
+
+    def __init__(self, signatures, description: str):
+        self.signatures, self.description = signatures, description
+        info = {name: value.numpy() for name, value in signatures["labels"]().items()}
+        self.layout = LabelLayout.from_json(json.loads(info["layout"]))
+        self.image_size, self.crop_size = int(info["image_size"]), int(info["crop_size"])
+
+    @property
+    def can_classify(self) -> bool:
+        return "classify" in self.signatures
+
+    def translate(self, photo: np.ndarray, target_labels: np.ndarray) -> np.ndarray:
+        """uint8 [H,W,3] and one label vector [C] -> uint8 [S,S,3]."""
+        outputs = self.signatures["serving_default"](image=tf.constant(photo[None]),
+                                                     target_labels=tf.constant(target_labels[None], tf.float32))
+        return outputs["translated"].numpy()[0]
+
+    def logits(self, photo: np.ndarray) -> np.ndarray:
+        """D_cls logits [logit_dim] of a photo."""
+        return self.signatures["classify"](image=tf.constant(photo[None]))["logits"].numpy()[0]
+
+    def model_input(self, photo: np.ndarray) -> np.ndarray:
+        """The photo as the model sees it (cropped, resized): uint8 [S,S,3]."""
+        return to_uint8(crop_and_resize(photo[None], self.crop_size, self.image_size)).numpy()[0]
+
+
+def _saved_model_dir(path: str) -> str | None:
+    """path itself if it is a SavedModel, else its highest numbered version (a TF Serving model folder), else None."""
+    if os.path.isfile(os.path.join(path, "saved_model.pb")):
+        return path
+    versions = [int(name) for name in os.listdir(path)
+                if name.isdigit() and os.path.isfile(os.path.join(path, name, "saved_model.pb"))]
+    return os.path.join(path, str(max(versions))) if versions else None
+
+
+def load_translator(path: str) -> Translator:
+    """A Translator from a checkpoint directory (run.json + ckpt-*), a SavedModel, or a TF Serving model folder."""
+    if not os.path.isdir(path):
+        raise TranslateError(f"--model={path}: no such directory")
+    if os.path.isfile(os.path.join(path, RUN_FILE)):
+        model, _ = load_checkpoint(path)
+        signatures = {name: tf.function(function, input_signature=spec)
+                      for name, (function, spec) in model.endpoints().items()}
+        return Translator(signatures, f"checkpoint {tf.train.latest_checkpoint(path)}")
+    saved_model = _saved_model_dir(path)
+    if saved_model is None:
+        raise TranslateError(f"--model={path} is neither a checkpoint directory (with {RUN_FILE} and ckpt-* files) "
+                             f"nor a SavedModel (saved_model.pb, or numbered versions holding one)")
+    signatures = tf.saved_model.load(saved_model).signatures
+    if "labels" not in signatures:
+        raise TranslateError(f"--model={saved_model} is a SavedModel without the stargan_tf 'labels' signature "
+                             f"(found: {', '.join(signatures)}); export it with scripts/export.py")
+    return Translator(signatures, f"SavedModel {saved_model}")
+
+
+def read_photo(path: str) -> np.ndarray:
+    """Any JPEG/PNG/BMP/WebP/GIF as uint8 RGB [H,W,3]: EXIF rotation applied, alpha dropped, gray expanded."""
+    try:
+        with Image.open(path) as image:
+            return np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
+    except (OSError, ValueError, Image.DecompressionBombError) as error:
+        raise TranslateError(f"{path}: not a readable image ({error.__class__.__name__}: {error})") from error
+
+
+def list_photos(path: str) -> list[str]:
+    """path itself, or the image files of a folder (by extension, sorted)."""
+    if os.path.isfile(path):
+        return [path]
+    if not os.path.isdir(path):
+        raise TranslateError(f"--input={path}: no such file or folder")
+    photos = sorted(os.path.join(path, name) for name in os.listdir(path)
+                    if name.lower().endswith(PHOTO_EXTENSIONS) and not name.startswith("."))
+    if not photos:
+        raise TranslateError(f"--input={path}: no image files ({', '.join(PHOTO_EXTENSIONS)})")
+    return photos
+
+
+def prepare_output_dir(path: str) -> None:
+    """Creates the output folder and checks that files can be written there, before any work is done."""
+    try:
+        os.makedirs(path, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path):
+            pass
+    except OSError as error:
+        raise TranslateError(f"--output={path}: cannot write there ({error.__class__.__name__}: {error})") from error
+
+
+def _split_names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+@dataclasses.dataclass(frozen=True)
+class Targets:
+    """What each photo is translated to: named target domains, edits of the photo's own labels, or every domain.
+
+    Names are label names of one dataset of the model. --target sets the named attributes (others off) or
+    picks the named class; --edit turns attributes on (+) or off (-) relative to the photo's own labels,
+    which come from --source or from D_cls; a hair colour turned on clears the other hair colours.
+    """
+
+    layout: LabelLayout
+    dataset: str
+    target: tuple[str, ...] = ()
+    edits: tuple[tuple[str, str], ...] = ()  # (sign, name)
+    source: tuple[str, ...] | None = None
+
+    @classmethod
+    def parse(cls, layout: LabelLayout, target: str = "", edit: str = "", all_domains: bool = False,
+              source: str | None = None) -> "Targets":
+        """Checks names and modes (exactly one of target, edit, all_domains; none given means all_domains)."""
+        if sum(map(bool, (target, edit, all_domains))) > 1:
+            raise TranslateError("give only one of --target, --edit and --all_domains")
+        edits = []
+        for item in _split_names(edit):
+            if item[0] not in "+-":
+                raise TranslateError(f"--edit: {item!r} must start with + (turn on) or - (turn off)")
+            edits.append((item[0], item[1:].strip()))
+        if edit and not edits:
+            raise TranslateError("--edit: no attribute given")
+        target_names, source_names = _split_names(target), None if source is None else _split_names(source)
+        if target and not target_names:
+            raise TranslateError("--target: no attribute given")
+        named = target_names + [name for _, name in edits] + (source_names or [])
+        datasets = {_dataset_of(layout, name) for name in named}
+        if len(datasets) > 1:
+            raise TranslateError(f"{', '.join(named)}: these names belong to different datasets "
+                                 f"({', '.join(sorted(datasets))}); one photo is described by one dataset's labels")
+        dataset = datasets.pop() if datasets else layout.segments[0].dataset
+        targets = cls(layout, dataset, tuple(target_names), tuple(edits),
+                      None if source_names is None else tuple(source_names))
+        if target_names:
+            targets._values(target_names, "--target")
+        if source_names is not None:
+            targets._values(source_names, "--source")
+        targets._check_edits()
+        return targets
+
+    def _check_edits(self) -> None:
+        segment = self.layout.segment(self.dataset)
+        turned_on = [name for sign, name in self.edits if sign == "+"]
+        if segment.kind == MULTILABEL:
+            hair = [name for name in turned_on if name in HAIR_COLORS]
+            if len(hair) > 1:
+                raise TranslateError(f"--edit: hair colours exclude each other, got +{', +'.join(hair)}")
+        elif self.edits and (len(turned_on) != 1 or len(self.edits) != 1):
+            raise TranslateError(f"--edit: {self.dataset} labels are one-hot: give the one class to switch to "
+                                 f"(e.g. +{segment.names[0]})")
+
+    @property
+    def needs_source(self) -> bool:
+        """Whether the photos' own labels matter (edits and all-domain toggles start from them)."""
+        return not self.target
+
+    def _values(self, names, flag: str) -> np.ndarray:
+        """The dataset's label values for a set of names (on; others off), checking exclusivity."""
+        segment = self.layout.segment(self.dataset)
+        values = np.zeros(segment.size, np.float32)
+        values[[segment.names.index(name) for name in names]] = 1.0
+        if segment.kind == MULTILABEL:
+            hair = [name for name in names if name in HAIR_COLORS]
+            if len(hair) > 1:
+                raise TranslateError(f"{flag}: hair colours exclude each other, got {', '.join(hair)}")
+        elif len(names) != 1:
+            raise TranslateError(f"{flag}: {self.dataset} labels are one-hot: name exactly one of "
+                                 f"{', '.join(segment.names)} (got {', '.join(names) or 'none'})")
+        return values
+
+    def source_values(self, logits: np.ndarray | None) -> np.ndarray:
+        """The photo's own labels in its dataset's segment: from --source, else D_cls logits, else all off."""
+        segment = self.layout.segment(self.dataset)
+        if self.source is not None:
+            return self._values(self.source, "--source")
+        if logits is None:
+            return np.zeros(segment.size, np.float32)
+        own = logits[segment.offset:segment.stop]
+        if segment.kind != MULTILABEL:
+            return np.eye(segment.size, dtype=np.float32)[int(np.argmax(own))]
+        values = (own > 0).astype(np.float32)
+        hair = [i for i, name in enumerate(segment.names) if name in HAIR_COLORS]
+        if values[hair].sum() > 1:  # D_cls may find two hair colours likely: keep the likelier one
+            values[hair] = 0.0
+            values[hair[int(np.argmax(own[hair]))]] = 1.0
+        return values
+
+    def for_photo(self, logits: np.ndarray | None = None) -> list[tuple[str, np.ndarray]]:
+        """(name, target label vector [C]) for each translation of a photo whose D_cls logits are given."""
+        if self.target:
+            values = self._values(self.target, "--target")
+            return [("+".join(self.target), self.layout.embed(self.dataset, values[None])[0])]
+        own = self.source_values(logits)
+        if not self.edits:
+            return [(name, target[0]) for name, target in
+                    sample_targets(self.layout, self.dataset, self.layout.embed(self.dataset, own[None]))]
+        segment = self.layout.segment(self.dataset)
+        values = own.copy()
+        for sign, name in self.edits:
+            if sign == "+" and (segment.kind != MULTILABEL or name in HAIR_COLORS):
+                # Switching a one-hot class or a hair colour clears the others.
+                values[[i for i, other in enumerate(segment.names)
+                        if segment.kind != MULTILABEL or other in HAIR_COLORS]] = 0.0
+            values[segment.names.index(name)] = 1.0 if sign == "+" else 0.0
+        return [("".join(sign + name for sign, name in self.edits), self.layout.embed(self.dataset, values[None])[0])]
+
+
+def _dataset_of(layout: LabelLayout, name: str) -> str:
+    for segment in layout.segments:
+        if name in segment.names:
+            return segment.dataset
+    valid = [label for segment in layout.segments for label in segment.names]
+    raise TranslateError(f"unknown attribute {name!r}; this model knows: {', '.join(valid)}")
+
+
+@dataclasses.dataclass
+class Report:
+    """Files written and photos that could not be read (path, reason)."""
+
+    written: list = dataclasses.field(default_factory=list)
+    unreadable: list = dataclasses.field(default_factory=list)
+
+
+def _output_stems(paths: list[str]) -> list[str]:
+    """File stems for outputs, with the extension kept where two inputs share a stem (a.jpg, a.png)."""
+    stems = [os.path.splitext(os.path.basename(path))[0] for path in paths]
+    return [stem if stems.count(stem) == 1 else os.path.basename(path).replace(".", "_")
+            for stem, path in zip(stems, paths)]
+
+
+def translate_photos(translator: Translator, paths: list[str], output_dir: str, targets: Targets,
+                     progress: bool = False) -> Report:
+    """Translates each photo to its targets; writes <stem>_<target>.png at model size and <stem>_grid.png.
+
+    The grid is one row like the paper's figures: the photo as the model sees it, then each translation.
+    An unreadable photo is recorded in the report and skipped; the others are still translated.
+    """
+    if targets.needs_source and targets.source is None and not translator.can_classify:
+        logger.warning("%s has no classify signature and no --source was given: the photos' own labels are "
+                       "taken as all off (export with --with_classifier to predict them)", translator.description)
+    prepare_output_dir(output_dir)
+    report = Report()
+    progress_bar = keras.utils.Progbar(len(paths), unit_name="photo") if progress else None
+    for index, (path, stem) in enumerate(zip(paths, _output_stems(paths))):
+        try:
+            photo = read_photo(path)
+        except TranslateError as error:
+            report.unreadable.append((path, str(error)))
+        else:
+            logits = translator.logits(photo) if translator.can_classify and targets.needs_source else None
+            columns = [translator.model_input(photo)]
+            for name, target_labels in targets.for_photo(logits):
+                columns.append(translator.translate(photo, target_labels))
+                report.written.append(os.path.join(output_dir, f"{stem}_{name}.png"))
+                save_png(columns[-1], report.written[-1])
+            report.written.append(os.path.join(output_dir, f"{stem}_grid.png"))
+            save_png(np.concatenate(columns, axis=1), report.written[-1])
+        if progress_bar is not None:
+            progress_bar.update(index + 1)
+    return report
