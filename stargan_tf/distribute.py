@@ -21,6 +21,10 @@ from stargan_tf.models.stargan import StarGAN
 logger = logging.getLogger("stargan_tf")
 
 
+class ClusterError(RuntimeError):
+    """A worker of a multi-worker run is gone: every worker must restart (with --resume) from the checkpoint."""
+
+
 def create_strategy(config: StarGANConfig) -> tf.distribute.Strategy:
     """The strategy --strategy and --devices ask for. Create it first: multi_worker starts a server."""
     if config.strategy == "default":
@@ -114,7 +118,12 @@ def fit(model: StarGAN, strategy: tf.distribute.Strategy, dataset: tf.data.Datas
     for batch in range(steps):
         callback_list.on_train_batch_begin(batch)
         iteration = (first_step + batch) // model.steps_per_iteration
-        logs = train_step(iterator, model.is_g_step(iteration))
+        try:
+            logs = train_step(iterator, model.is_g_step(iteration))
+        except tf.errors.UnavailableError as error:  # A peer died: its collectives were aborted.
+            raise ClusterError(f"a worker of the cluster is gone (collectives aborted at step {first_step + batch}): "
+                               "restart every worker with --resume: training continues from the last "
+                               "checkpoint") from error
         callback_list.on_train_batch_end(batch, logs)
         if model.stop_training:
             break
