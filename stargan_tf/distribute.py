@@ -27,6 +27,12 @@ class ClusterError(RuntimeError):
 
 def create_strategy(config: StarGANConfig) -> tf.distribute.Strategy:
     """The strategy --strategy and --devices ask for. Create it first: multi_worker starts a server."""
+    strategy = _new_strategy(config)
+    check_batch_size(config.batch_size, strategy)
+    return strategy
+
+
+def _new_strategy(config: StarGANConfig) -> tf.distribute.Strategy:
     if config.strategy == "default":
         return tf.distribute.get_strategy()
     if config.strategy == "mirrored":
@@ -121,9 +127,9 @@ def fit(model: StarGAN, strategy: tf.distribute.Strategy, dataset: tf.data.Datas
         try:
             logs = train_step(iterator, model.is_g_step(iteration))
         except tf.errors.UnavailableError as error:  # A peer died: its collectives were aborted.
-            raise ClusterError(f"a worker of the cluster is gone (collectives aborted at step {first_step + batch}): "
-                               "restart every worker with --resume: training continues from the last "
-                               "checkpoint") from error
+            raise ClusterError(f"a worker of the cluster is gone (collectives aborted at step "
+                               f"{first_step + batch}): restart every worker with --resume: training "
+                               "continues from the last checkpoint") from error
         callback_list.on_train_batch_end(batch, logs)
         if model.stop_training:
             break
