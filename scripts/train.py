@@ -6,6 +6,7 @@ from absl import app, flags
 
 from stargan_tf import cli
 from stargan_tf.config import ConfigError
+from stargan_tf.distribute import ClusterError
 from stargan_tf.data.files import DataError
 from stargan_tf.training import train
 
@@ -19,7 +20,7 @@ def main(argv):
     try:
         config = cli.config_from_flags(flags.FLAGS).validate()
         train(config)
-    except (ConfigError, DataError) as error:
+    except (ConfigError, DataError, ClusterError) as error:
         sys.exit(f"error: {error}")
 
 

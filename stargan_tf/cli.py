@@ -24,6 +24,8 @@ def define_config_flags(flag_values=flags.FLAGS) -> None:
             flags.DEFINE_list(field.name, list(default), help_text, flag_values=flag_values)
         else:
             flags.DEFINE_string(field.name, default, help_text, flag_values=flag_values)
+    # The name for it: batch_size is the global batch already (per replica = global / replicas).
+    flags.DEFINE_alias("global_batch_size", "batch_size", flag_values=flag_values)
     flags.DEFINE_enum("preset", "paper", sorted(PRESETS),
                       "paper: the paper's settings; quick: a small network on small synthetic images; "
                       "quality: the quality benchmark's run (flags given explicitly still win)",

@@ -8,6 +8,7 @@ import os
 DATASETS = ("celeba", "rafd", "both")
 LR_DECAY_MODES = ("paper", "official")
 ADV_LOSSES = ("wgan-gp", "hinge")
+STRATEGIES = ("default", "mirrored", "multi_worker")
 DEFAULT_ATTRS = ("Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young")
 
 # Settings that fix the shapes of the weights: a checkpoint can only be resumed with the same values.
@@ -15,7 +16,7 @@ ARCHITECTURE_FIELDS = (
     "dataset", "c_dim", "c2_dim", "image_size", "g_conv_dim", "d_conv_dim", "g_repeat_num", "d_repeat_num",
     "g_attention_at", "d_attention_at", "d_spectral_norm",
 )
-LIST_FIELDS = ("selected_attrs", "g_attention_at", "d_attention_at")
+LIST_FIELDS = ("selected_attrs", "g_attention_at", "d_attention_at", "devices")
 
 
 def generator_stages(repeat_num: int) -> dict[str, int]:
@@ -80,9 +81,12 @@ class StarGANConfig:
     n_critic: int = 5
     beta1: float = 0.5
     beta2: float = 0.999
-    resume: bool = False
+    resume: bool = True
     seed: int = 1234
     selected_attrs: tuple[str, ...] = DEFAULT_ATTRS
+    # Distribution.
+    strategy: str = "default"
+    devices: tuple[str, ...] = ()
     # Data.
     celeba_image_dir: str = ""
     attr_path: str = ""
@@ -117,6 +121,11 @@ class StarGANConfig:
             raise ConfigError(f"--dataset={self.dataset!r}: expected one of {', '.join(DATASETS)}")
         if self.lr_decay not in LR_DECAY_MODES:
             raise ConfigError(f"--lr_decay={self.lr_decay!r}: expected one of {', '.join(LR_DECAY_MODES)}")
+        if self.strategy not in STRATEGIES:
+            raise ConfigError(f"--strategy={self.strategy!r}: expected one of {', '.join(STRATEGIES)}")
+        if self.devices and self.strategy != "mirrored":
+            raise ConfigError(f"--devices={','.join(self.devices)} needs --strategy=mirrored "
+                              f"(--strategy={self.strategy} picks its devices itself)")
         positive = ("c_dim", "c2_dim", "image_size", "celeba_crop_size", "rafd_crop_size", "g_conv_dim",
                     "d_conv_dim", "d_repeat_num", "batch_size", "num_iters", "n_critic", "log_step",
                     "sample_step", "model_save_step", "lr_update_step", "keep_checkpoints")
@@ -233,7 +242,8 @@ HELP = {
     "adv_loss": "adversarial loss: wgan-gp (the paper's) or hinge (SAGAN's; no gradient penalty unless "
                 "--gp_with_hinge)",
     "gp_with_hinge": "with --adv_loss=hinge, keep the gradient penalty (weight --lambda_gp)",
-    "batch_size": "images per batch (per dataset batch in joint mode)",
+    "batch_size": "global batch: images per batch (per dataset batch in joint mode), split evenly over the "
+                  "replicas (alias --global_batch_size)",
     "num_iters": "training iterations (one batch of each dataset per iteration)",
     "num_iters_decay": "iterations, at the end, over which the learning rates decay linearly",
     "lr_decay": "paper: linear to 0; official: the current official code's decrement every lr_update_step",
@@ -245,6 +255,9 @@ HELP = {
     "resume": "continue from the latest checkpoint in --model_save_dir when there is one",
     "seed": "seed of every random draw of the input pipeline",
     "selected_attrs": "CelebA attributes to translate, comma-separated",
+    "strategy": "default: one device; mirrored: every visible GPU of this machine (or --devices); multi_worker: "
+                "the machines of the TF_CONFIG cluster, every GPU of each",
+    "devices": "with --strategy=mirrored, the devices to use, comma-separated (e.g. /gpu:0,/gpu:1)",
     "celeba_image_dir": "CelebA image folder (empty: the embedded synthetic data)",
     "attr_path": "CelebA list_attr_celeba.txt (empty: the embedded synthetic data)",
     "rafd_image_dir": "RaFD folder with one subfolder per class (empty: the embedded synthetic data)",

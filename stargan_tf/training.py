@@ -10,6 +10,7 @@ import time
 import keras
 import tensorflow as tf
 
+from stargan_tf import distribute
 from stargan_tf.attention_maps import attention_grid
 from stargan_tf.config import ConfigError, StarGANConfig, parse_attention_query
 from stargan_tf.data.sources import RunData, load_run_data, resolve_data_dirs
@@ -180,11 +181,18 @@ def prepare(config: StarGANConfig, verify_images: bool = True) -> tuple[StarGANC
 
 
 def train(config: StarGANConfig, verify_images: bool = True, num_samples: int = 8) -> StarGAN:
-    """Trains (or resumes) a StarGAN run to config.num_iters iterations; returns the model."""
-    config, data, model = prepare(config, verify_images)
-    manager = checkpoint_manager(model, config.model_save_dir, config.keep_checkpoints)
-    start_step = restore_or_start(model, manager, config)
-    write_run_file(config.model_save_dir, config, data.layout)
+    """Trains (or resumes) a StarGAN run to config.num_iters iterations under --strategy; returns the model.
+
+    Every worker restores the latest checkpoint of the shared model_save_dir; only the chief writes.
+    """
+    strategy = distribute.create_strategy(config)
+    with strategy.scope():
+        config, data, model = prepare(config, verify_images)
+        manager = checkpoint_manager(model, config.model_save_dir, config.keep_checkpoints)
+        start_step = restore_or_start(model, manager, config)
+    chief = distribute.is_chief(strategy)
+    if chief:
+        write_run_file(config.model_save_dir, config, data.layout)
     total_steps = config.num_iters * model.steps_per_iteration
     for name, split in data.splits.items():
         logger.info("%s: %d train / %d test images, labels %s", name, len(split.train), len(split.test),
@@ -195,12 +203,13 @@ def train(config: StarGANConfig, verify_images: bool = True, num_samples: int = 
         logger.info("the run already reached %d iterations: nothing to train", config.num_iters)
         return model
     batches = {name: data.fixed_batch(name, num_samples, config.image_size) for name in data.splits}
-    callbacks = [LogCallback(config.log_step, config.num_iters),
-                 SampleCallback(batches, data.layout, config.sample_dir, config.sample_step),
-                 CheckpointCallback(manager, config.model_save_step)]
-    if config.g_attention_at or config.d_attention_at:
-        callbacks.append(AttentionMapCallback(batches, data.layout, config.sample_dir, config.sample_step,
-                                              parse_attention_query(config.attention_query)))
-    model.fit(data.training_dataset(config, start_step), epochs=1, steps_per_epoch=total_steps - start_step,
-              callbacks=callbacks, shuffle=False, verbose=1 if sys.stdout.isatty() else 0)
+    callbacks = [LogCallback(config.log_step, config.num_iters)]
+    if chief:
+        callbacks += [SampleCallback(batches, data.layout, config.sample_dir, config.sample_step),
+                      CheckpointCallback(manager, config.model_save_step)]
+        if config.g_attention_at or config.d_attention_at:
+            callbacks.append(AttentionMapCallback(batches, data.layout, config.sample_dir, config.sample_step,
+                                                  parse_attention_query(config.attention_query)))
+    distribute.fit(model, strategy, data.training_dataset(config, start_step), total_steps - start_step,
+                   callbacks=callbacks, verbose=1 if sys.stdout.isatty() else 0)
     return model

@@ -34,9 +34,10 @@ class StarGAN(keras.Model):
         # learning-rate schedule exactly.
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step",
                                 aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
-        # The latest G losses, reported on the steps that do not update G.
+        # The latest G losses, reported on the steps that do not update G. MEAN: assigned per replica, they
+        # hold the global-batch mean (replicas have equal batches), as on one device.
         self.last_g_losses = [tf.Variable(0.0, trainable=False, name=name.replace("/", "_"),
-                                          aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
+                                          aggregation=tf.VariableAggregation.MEAN)
                               for name in G_LOSS_NAMES]
 
     def build_networks(self):
@@ -109,19 +110,36 @@ class StarGAN(keras.Model):
         self.g_optimizer.apply_gradients(zip(tape.gradient(total, variables), variables))
         for variable, value in zip(self.last_g_losses, (loss_fake, loss_cls, loss_rec)):
             variable.assign(tf.reduce_mean(value))
+        return self._last_g_losses()
+
+    def _last_g_losses(self):
         return [tf.identity(variable) for variable in self.last_g_losses]
 
-    def train_step(self, data):
-        """One D update on the batch, and a G update on the same batch every n_critic-th iteration."""
+    def is_g_step(self, iteration):
+        """Whether G is updated at `iteration` (a Python int or a tensor): every n_critic-th iteration."""
+        return (iteration + 1) % self.config.n_critic == 0
+
+    def train_step(self, data, update_g=None):
+        """One D update on the batch, and a G update on the same batch every n_critic-th iteration.
+
+        update_g None decides in the graph (tf.cond), as model.fit on one device needs. Under a distribution
+        strategy the G update's cross-replica sync cannot sit inside a tf.cond, so stargan_tf.distribute.fit
+        decides in Python and passes update_g as a bool.
+        """
         x_real, c_org, c_trg, alpha = data["image"], data["label"], data["target_label"], data["alpha"]
         iteration = self.iteration
         d_lr, g_lr = self.learning_rates(iteration)
         self.d_optimizer.learning_rate.assign(d_lr)
         self.g_optimizer.learning_rate.assign(g_lr)
         logs = {name: tf.reduce_mean(value) for name, value in self._d_step(x_real, c_org, c_trg, alpha).items()}
-        update_g = tf.equal((iteration + 1) % self.config.n_critic, 0)
-        g_losses = tf.cond(update_g, lambda: self._g_step(x_real, c_org, c_trg),
-                           lambda: [tf.identity(variable) for variable in self.last_g_losses])
+        if update_g is None:
+            if tf.distribute.has_strategy():
+                raise RuntimeError("StarGAN cannot train with model.fit under a tf.distribute strategy (its G "
+                                   "update would sync replicas inside a tf.cond): use stargan_tf.distribute.fit")
+            g_losses = tf.cond(self.is_g_step(iteration), lambda: self._g_step(x_real, c_org, c_trg),
+                               self._last_g_losses)
+        else:
+            g_losses = self._g_step(x_real, c_org, c_trg) if update_g else self._last_g_losses()
         logs.update(zip(G_LOSS_NAMES, g_losses))
         logs.update({"d/lr": d_lr, "g/lr": g_lr})
         self.step.assign_add(1)
