@@ -115,9 +115,9 @@ class StarGANv2(keras.Model):
         gradients = tape.gradient(total, variables)
         decay = self.config.weight_decay
         for (optimizer, _), grads, weights in zip(optimizers_and_networks, gradients, variables):
-            if decay:
-                grads = [grad + decay * weight for grad, weight in zip(grads, weights)]
-            optimizer.apply_gradients(zip(grads, weights))
+            # A weight the loss does not reach has no gradient and, as in torch, is left alone.
+            optimizer.apply_gradients([(grad + decay * weight if decay else grad, weight)
+                                       for grad, weight in zip(grads, weights) if grad is not None])
 
     def _d_step(self, x_real, y_org, y_trg, s_trg):
         with tf.GradientTape() as tape:
