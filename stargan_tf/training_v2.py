@@ -38,9 +38,21 @@ def build_model(config: StarGANv2Config, layout: DomainLayout) -> StarGANv2:
     return model
 
 
+def weights_checkpoint(network: keras.Model) -> tf.train.Checkpoint:
+    """Every weight of a network keyed by its path inside it.
+
+    (tf.train.Checkpoint does not follow the Python lists Keras 3 layers keep their sublayers in, such as the
+    generator's blocks or the per-domain heads; checkpointing the network object would silently drop them.)
+    """
+    keys = [weight.path.split("/", 1)[1].replace("/", ".") for weight in network.weights]
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"{network.name}: weight paths are not unique, cannot checkpoint them by path")
+    return tf.train.Checkpoint(**dict(zip(keys, network.weights)))
+
+
 def checkpoint_manager(model: StarGANv2, directory: str, max_to_keep: int) -> tf.train.CheckpointManager:
     """Checkpoints hold G, F, E, D, their moving averages, the four optimizers and the step counter."""
-    networks = {name: getattr(model, name) for name in (
+    networks = {name: weights_checkpoint(getattr(model, name)) for name in (
         "generator", "mapping_network", "style_encoder", "discriminator", "generator_ema", "mapping_network_ema",
         "style_encoder_ema")}
     optimizers = {name: getattr(model, name) for name in ("g_optimizer", "f_optimizer", "e_optimizer",
