@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from typing import ClassVar
 
 DATASETS = ("celeba", "rafd", "both")
 LR_DECAY_MODES = ("paper", "official")
@@ -50,6 +51,8 @@ class ConfigError(ValueError):
 @dataclasses.dataclass
 class StarGANConfig:
     """Every setting of a StarGAN run; field names match the official implementation's flags."""
+
+    model_name: ClassVar[str] = "stargan"  # the model family, recorded in run.json
 
     # Model.
     dataset: str = "celeba"

@@ -43,18 +43,22 @@ def write_run_file(directory: str, config: StarGANConfig, layout: LabelLayout) -
     os.makedirs(directory, exist_ok=True)
     path = os.path.join(directory, RUN_FILE)
     with open(path + ".tmp", "w") as f:
-        json.dump({"config": config.to_dict(), "layout": layout.to_json()}, f, indent=2, sort_keys=True)
+        json.dump({"model": config.model_name, "config": config.to_dict(), "layout": layout.to_json()}, f, indent=2,
+                  sort_keys=True)
     os.replace(path + ".tmp", path)
 
 
-def read_run_config(directory: str) -> StarGANConfig:
-    """The config stored beside a run's checkpoints."""
+def read_run_config(directory: str, config_class=StarGANConfig):
+    """The config stored beside a run's checkpoints, refusing a run of another model family."""
     path = os.path.join(directory, RUN_FILE)
     if not os.path.isfile(path):
         raise ConfigError(f"{directory} has no {RUN_FILE}: not a stargan_tf checkpoint directory")
     with open(path) as f:
-        values = json.load(f)["config"]
-    return StarGANConfig(**values)
+        run = json.load(f)
+    model_name = run.get("model", StarGANConfig.model_name)
+    if model_name != config_class.model_name:
+        raise ConfigError(f"{path} is a {model_name} run, not {config_class.model_name}")
+    return config_class(**run["config"])
 
 
 class IterationCallback(keras.callbacks.Callback):
@@ -158,7 +162,7 @@ def restore_or_start(model: StarGAN, manager: tf.train.CheckpointManager, config
     if not config.resume:
         raise ConfigError(f"--model_save_dir={config.model_save_dir} already holds checkpoint "
                           f"{manager.latest_checkpoint}: pass --resume to continue it, or choose another directory")
-    stored = read_run_config(config.model_save_dir)
+    stored = read_run_config(config.model_save_dir, type(config))
     differences = config.architecture_mismatches(stored)
     if differences:
         raise ConfigError(f"cannot resume {manager.latest_checkpoint} with these flags: " + "; ".join(differences))

@@ -59,3 +59,25 @@ def drop_unreadable(files: LabeledFiles, what: str) -> LabeledFiles:
         raise DataError(f"{what}: none of the {len(files)} images is readable (first: {files.paths[0]})")
     bad_indices = {i for i, _ in bad}
     return files.subset(i for i in range(len(files)) if i not in bad_indices) if bad else files
+
+
+def read_class_folders(image_dir: str, what: str) -> LabeledFiles:
+    """Images under image_dir/<class>/, one-hot labelled by class, classes sorted by folder name.
+
+    `what` names the dataset in errors ("RaFD image directory", "StarGAN v2 training directory").
+    """
+    if not os.path.isdir(image_dir):
+        raise DataError(f"{what} {image_dir} does not exist")
+    classes = sorted(entry.name for entry in os.scandir(image_dir) if entry.is_dir())
+    if not classes:
+        raise DataError(f"{what} {image_dir} has no class folders (expected {image_dir}/<class>/*.jpg)")
+    paths, class_ids = [], []
+    for class_id, name in enumerate(classes):
+        folder = os.path.join(image_dir, name)
+        images = sorted(entry.name for entry in os.scandir(folder)
+                        if entry.is_file() and entry.name.lower().endswith(IMAGE_EXTENSIONS))
+        if not images:
+            raise DataError(f"class folder {folder} has no images ({', '.join(IMAGE_EXTENSIONS)})")
+        paths += [os.path.join(folder, image) for image in images]
+        class_ids += [class_id] * len(images)
+    return LabeledFiles(tuple(paths), np.eye(len(classes), dtype=np.float32)[class_ids], tuple(classes))

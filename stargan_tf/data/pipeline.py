@@ -19,7 +19,11 @@ def load_image(path, crop_size: int, image_size: int):
 
 def preprocess(image, crop_size: int, image_size: int):
     """uint8 RGB [.., H, W, 3] -> float32 [.., S, S, 3] in [-1, 1]: center crop (padding if smaller), resize."""
-    image = tf.image.resize_with_crop_or_pad(image, crop_size, crop_size)
+    return resize_and_scale(tf.image.resize_with_crop_or_pad(image, crop_size, crop_size), image_size)
+
+
+def resize_and_scale(image, image_size: int):
+    """uint8 RGB [.., H, W, 3] -> float32 [.., S, S, 3] in [-1, 1]: antialiased resize to S x S."""
     image = tf.image.resize(tf.cast(image, tf.float32), [image_size, image_size], antialias=True)
     return tf.clip_by_value(image / 127.5 - 1.0, -1.0, 1.0)
 

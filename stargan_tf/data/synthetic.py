@@ -289,8 +289,8 @@ def _draw_mouth(c, kind, lips, skin):
         raise ValueError(f"unknown mouth {kind!r}")
 
 
-def _draw_rafd_face(rng, expression):
-    """One 256x256 frontal face whose brows, eyes and mouth encode the expression."""
+def _draw_rafd_face(rng, expression, hair=None):
+    """One 256x256 frontal face whose brows, eyes and mouth encode the expression (hair colour random if None)."""
     spec = _EXPRESSION_FACES[expression]
     bg0 = _hsv(rng.random(), rng.uniform(0.0, 0.4), rng.uniform(0.5, 1.0))
     bg1 = _jitter(bg0, rng, 40)
@@ -298,7 +298,8 @@ def _draw_rafd_face(rng, expression):
     c = _Canvas(img, RAFD_SIZE / 2 + rng.uniform(-8, 8), RAFD_SIZE / 2 + 2 + rng.uniform(-8, 8),
                 1.1 * rng.uniform(0.9, 1.08))
     skin = _skin_tone(rng)
-    hair = _hsv(rng.random(), rng.uniform(0.0, 0.8), rng.uniform(0.1, 0.9))
+    if hair is None:
+        hair = _hsv(rng.random(), rng.uniform(0.0, 0.8), rng.uniform(0.1, 0.9))
     clothes = _hsv(rng.random(), rng.uniform(0.2, 0.8), rng.uniform(0.3, 0.9))
     _draw_head(c, skin, hair, clothes, hair_w=94, hair_h=110, face_rx=70, face_ry=90,
                fringe_y=-64)
@@ -360,27 +361,37 @@ def ensure_synthetic_data(cache_dir=None, celeba_images=4000, rafd_per_class=250
     """Return the synthetic CelebA + RaFD set, generating it only if no complete copy exists.
 
     The set lives in <cache_dir>/synthetic-v1-seed{seed}-c{celeba_images}-r{rafd_per_class},
-    cache_dir defaulting to $STARGAN_TF_CACHE or ~/.cache/stargan_tf. It is generated in a
-    temporary sibling directory, the marker file is written last, and the directory is then
-    renamed into place, so a killed or concurrent run never leaves a half-written set that looks
-    complete.
+    cache_dir defaulting to $STARGAN_TF_CACHE or ~/.cache/stargan_tf (written by build_once).
     """
     base = Path(cache_dir) if cache_dir is not None else _default_cache_base()
     root = base / f"synthetic-v1-seed{seed}-c{celeba_images}-r{rafd_per_class}"
-    data = _layout(root)
+
+    def write(tmp):
+        write_celeba(tmp / "celeba", celeba_images, seed=seed)
+        write_rafd(tmp / "rafd", rafd_per_class, seed=seed + 1)
+
+    build_once(root, write, f"{celeba_images} CelebA + {rafd_per_class * len(RAFD_EXPRESSIONS)} RaFD images")
+    return _layout(root)
+
+
+def build_once(root, write, description: str) -> None:
+    """Creates a cached data set at root with write(tmp_dir) unless a complete copy exists.
+
+    It is written in a temporary sibling directory, the marker file is written last, and the directory is
+    then renamed into place, so a killed or concurrent run never leaves a half-written set that looks complete.
+    """
+    root = Path(root)
     if (root / MARKER_NAME).is_file():
         logger.info("Reusing synthetic data at %s", root)
-        return data
-
+        return
+    base = root.parent
     base.mkdir(parents=True, exist_ok=True)
     _remove_stale_temp_dirs(base, root.name)
     start = time.monotonic()
     tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}.tmp-", dir=base))
     try:
-        write_celeba(tmp / "celeba", celeba_images, seed=seed)
-        write_rafd(tmp / "rafd", rafd_per_class, seed=seed + 1)
-        (tmp / MARKER_NAME).write_text(
-            f"seed={seed} celeba_images={celeba_images} rafd_per_class={rafd_per_class}\n")
+        write(tmp)
+        (tmp / MARKER_NAME).write_text(description + "\n")
         if root.exists() and not (root / MARKER_NAME).is_file():
             logger.info("Removing incomplete synthetic data at %s", root)
             shutil.rmtree(root, ignore_errors=True)
@@ -390,10 +401,8 @@ def ensure_synthetic_data(cache_dir=None, celeba_images=4000, rafd_per_class=250
             if not (root / MARKER_NAME).is_file():
                 raise
             logger.info("Synthetic data at %s was created concurrently; reusing it", root)
-            return data
+            return
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-    logger.info("Created synthetic data at %s (%d CelebA + %d RaFD images) in %.1f s", root,
-                celeba_images, rafd_per_class * len(RAFD_EXPRESSIONS), time.monotonic() - start)
-    return data
+    logger.info("Created synthetic data at %s (%s) in %.1f s", root, description, time.monotonic() - start)
