@@ -31,9 +31,22 @@ def build_model(config: StarGANConfig, layout: LabelLayout) -> StarGAN:
     return model
 
 
+def weights_checkpoint(network: keras.Model) -> tf.train.Checkpoint:
+    """Every weight of a network keyed by its path inside it.
+
+    (tf.train.Checkpoint does not follow the Python lists Keras 3 layers keep their sublayers in, such as the
+    generator's blocks or the per-domain heads; checkpointing the network object would silently drop them.)
+    """
+    keys = [weight.path.split("/", 1)[1].replace("/", ".") for weight in network.weights]
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"{network.name}: weight paths are not unique, cannot checkpoint them by path")
+    return tf.train.Checkpoint(**dict(zip(keys, network.weights)))
+
+
 def checkpoint_manager(model: StarGAN, directory: str, max_to_keep: int) -> tf.train.CheckpointManager:
     """Checkpoints hold G, D, both optimizers (Adam moments, learning rate) and the step counter."""
-    checkpoint = tf.train.Checkpoint(generator=model.generator, discriminator=model.discriminator,
+    checkpoint = tf.train.Checkpoint(generator=weights_checkpoint(model.generator),
+                                     discriminator=weights_checkpoint(model.discriminator),
                                      d_optimizer=model.d_optimizer, g_optimizer=model.g_optimizer, step=model.step)
     return tf.train.CheckpointManager(checkpoint, directory, max_to_keep=max_to_keep, checkpoint_name="ckpt")
 

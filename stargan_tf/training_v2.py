@@ -21,7 +21,7 @@ from stargan_tf.models.v2.stargan_v2 import StarGANv2
 from stargan_tf.samples import save_png
 from stargan_tf.samples_v2 import latent_grid, reference_grid
 from stargan_tf.training import (RUN_FILE, CheckpointCallback, IterationCallback, LogCallback, restore_or_start,
-                                 write_run_file)
+                                 weights_checkpoint, write_run_file)
 
 logger = logging.getLogger("stargan_tf")
 
@@ -36,18 +36,6 @@ def build_model(config: StarGANv2Config, layout: DomainLayout) -> StarGANv2:
     model.compile(g_optimizer=adam(config.lr), f_optimizer=adam(config.f_lr), e_optimizer=adam(config.lr),
                   d_optimizer=adam(config.lr))
     return model
-
-
-def weights_checkpoint(network: keras.Model) -> tf.train.Checkpoint:
-    """Every weight of a network keyed by its path inside it.
-
-    (tf.train.Checkpoint does not follow the Python lists Keras 3 layers keep their sublayers in, such as the
-    generator's blocks or the per-domain heads; checkpointing the network object would silently drop them.)
-    """
-    keys = [weight.path.split("/", 1)[1].replace("/", ".") for weight in network.weights]
-    if len(set(keys)) != len(keys):
-        raise ValueError(f"{network.name}: weight paths are not unique, cannot checkpoint them by path")
-    return tf.train.Checkpoint(**dict(zip(keys, network.weights)))
 
 
 def checkpoint_manager(model: StarGANv2, directory: str, max_to_keep: int) -> tf.train.CheckpointManager:
