@@ -48,7 +48,7 @@ class StarGANConfig:
     n_critic: int = 5
     beta1: float = 0.5
     beta2: float = 0.999
-    resume: bool = False
+    resume: bool = True
     seed: int = 1234
     selected_attrs: tuple[str, ...] = DEFAULT_ATTRS
     # Data.
@@ -59,6 +59,7 @@ class StarGANConfig:
     rafd_test_fraction: float = 0.1
     synthetic_cache_dir: str = ""
     # Directories and steps.
+    use_tensorboard: bool = True
     log_dir: str = "runs/stargan/logs"
     model_save_dir: str = "runs/stargan/models"
     sample_dir: str = "runs/stargan/samples"
@@ -174,7 +175,8 @@ HELP = {
     "n_critic": "D updates per G update",
     "beta1": "Adam beta1",
     "beta2": "Adam beta2",
-    "resume": "continue from the latest checkpoint in --model_save_dir when there is one",
+    "resume": "continue from the latest checkpoint in --model_save_dir when there is one (--noresume: refuse to "
+              "start in a directory that holds one)",
     "seed": "seed of every random draw of the input pipeline",
     "selected_attrs": "CelebA attributes to translate, comma-separated",
     "celeba_image_dir": "CelebA image folder (empty: the embedded synthetic data)",
@@ -183,6 +185,7 @@ HELP = {
     "celeba_test_size": "CelebA images held out for test (a tenth of the set when it is smaller)",
     "rafd_test_fraction": "fraction of each RaFD class held out for test",
     "synthetic_cache_dir": "where the synthetic data is created (empty: ~/.cache/stargan_tf)",
+    "use_tensorboard": "write losses, learning rates, images/s and sample grids for TensorBoard to --log_dir",
     "log_dir": "TensorBoard logs",
     "model_save_dir": "checkpoints and run.json",
     "sample_dir": "sample grids (PNG)",
