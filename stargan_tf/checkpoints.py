@@ -24,7 +24,7 @@ def _readable(prefix: str, every_tensor: bool) -> bool:
         if every_tensor:
             for name in reader.get_variable_to_shape_map():
                 reader.get_tensor(name)
-    except (tf.errors.OpError, ValueError):
+    except (tf.errors.OpError, ValueError, IndexError, RuntimeError):  # The reader raises these for torn files.
         return False
     return True
 
