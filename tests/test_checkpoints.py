@@ -142,12 +142,12 @@ def test_sigkill_at_random_moments_and_ctrl_c_never_lose_a_checkpoint(tiny_data,
     models = str(tmp_path / "models")
     rng = random.Random(3)
     kill_points, torn, step = [], 0, 0
-    for kill in range(6):
+    for kill in range(5):
         run = TrainProcess(tiny_data, tmp_path, num_iters=100000)
         # Each run resumes from the newest complete checkpoint the previous kill left, then makes progress.
         run.wait_until(lambda: newest_recorded(models) > step, "a new checkpoint")
         assert run.resumed_step() == step
-        if kill % 2:  # Inside a save: as soon as its temporary shard directory appears.
+        if kill % 2 == 0:  # Inside a save: as soon as its temporary shard directory appears.
             run.wait_until(lambda: glob.glob(os.path.join(models, "ckpt-*_temp")), "a save in progress")
         else:
             time.sleep(rng.uniform(0.0, 0.3))
@@ -174,16 +174,14 @@ def test_sigkill_at_random_moments_and_ctrl_c_never_lose_a_checkpoint(tiny_data,
     assert match and match.group(2) == os.path.join(models, f"ckpt-{match.group(1)}"), run.output()[-2000:]
     step = int(match.group(1))
     assert newest_recorded(models) == step
-    # The last run finishes; every recorded checkpoint reads back, and the final weights load into a new model.
-    run = TrainProcess(tiny_data, tmp_path, num_iters=step + 2)
-    assert run.process.wait(timeout=120) == 0, run.output()[-3000:]
-    assert run.resumed_step() == step
+    # Every recorded checkpoint reads back, and the final weights load into a new model.
     numbers = checkpoint_numbers(models)
-    assert recorded(models) == [f"ckpt-{step + 1}", f"ckpt-{step + 2}"]
+    assert recorded(models) == [f"ckpt-{step - 1}", f"ckpt-{step}"]
     assert all(numbers[int(name.rsplit("-", 1)[1])] for name in recorded(models))
     config, _, model = prepare(tiny_config(tiny_data, tmp_path, dataset="celeba", model_save_dir=models))
-    checkpoint_manager(model, models, 2).restore_or_initialize()
-    assert int(model.step.numpy()) == step + 2
+    checkpoint_manager(model, models, 2).checkpoint.restore(tf.train.latest_checkpoint(models)
+                                                            ).assert_existing_objects_matched()
+    assert int(model.step.numpy()) == step
     assert all(np.isfinite(w.numpy()).all() for w in model.generator.weights + model.discriminator.weights)
     print(f"kill points (resumed steps): {kill_points}; kills that left a save half done: {torn}")
     assert torn >= 1
