@@ -9,6 +9,7 @@ import sys
 from absl import app, flags
 
 from stargan_tf import cli
+from stargan_tf.callbacks import NonFiniteError, TrainingInterrupted
 from stargan_tf.config import ConfigError, StarGANConfig
 from stargan_tf.config_v2 import HELP_V2, PRESETS_V2, StarGANv2Config
 from stargan_tf.distribute import ClusterError
@@ -25,13 +26,17 @@ def main(argv):
     del argv
     logging.getLogger("stargan_tf").setLevel(logging.INFO)
     logging.getLogger("tensorflow").setLevel(logging.WARNING)
+    logging.getLogger("absl").setLevel(logging.WARNING)  # TF logs every checkpoint save through absl at INFO.
     try:
         if flags.FLAGS.model == "stargan_v2":
             train_v2(cli.config_from_flags(flags.FLAGS, StarGANv2Config, PRESETS_V2, (StarGANConfig,)).validate())
         else:
             train(cli.config_from_flags(flags.FLAGS, other_classes=(StarGANv2Config,)).validate())
-    except (ConfigError, DataError, ClusterError) as error:
+    except (ConfigError, DataError, ClusterError, NonFiniteError) as error:
         sys.exit(f"error: {error}")
+    except TrainingInterrupted as stop:
+        print(stop, file=sys.stderr)
+        sys.exit(128 + stop.signal_number)  # The shell's code for "ended by this signal".
 
 
 if __name__ == "__main__":

@@ -98,6 +98,7 @@ class StarGANConfig:
     rafd_test_fraction: float = 0.1
     synthetic_cache_dir: str = ""
     # Directories and steps.
+    use_tensorboard: bool = True
     log_dir: str = "runs/stargan/logs"
     model_save_dir: str = "runs/stargan/models"
     sample_dir: str = "runs/stargan/samples"
@@ -255,7 +256,8 @@ HELP = {
     "n_critic": "D updates per G update",
     "beta1": "Adam beta1",
     "beta2": "Adam beta2",
-    "resume": "continue from the latest checkpoint in --model_save_dir when there is one",
+    "resume": "continue from the latest checkpoint in --model_save_dir when there is one (--noresume: refuse to "
+              "start in a directory that holds one)",
     "seed": "seed of every random draw of the input pipeline",
     "selected_attrs": "CelebA attributes to translate, comma-separated",
     "strategy": "default: one device; mirrored: every visible GPU of this machine (or --devices); multi_worker: "
@@ -267,6 +269,7 @@ HELP = {
     "celeba_test_size": "CelebA images held out for test (a tenth of the set when it is smaller)",
     "rafd_test_fraction": "fraction of each RaFD class held out for test",
     "synthetic_cache_dir": "where the synthetic data is created (empty: ~/.cache/stargan_tf)",
+    "use_tensorboard": "write losses, learning rates, images/s and sample grids for TensorBoard to --log_dir",
     "log_dir": "TensorBoard logs",
     "model_save_dir": "checkpoints and run.json",
     "sample_dir": "sample grids (PNG)",

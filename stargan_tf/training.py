@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import sys
 import time
 
@@ -12,6 +13,8 @@ import tensorflow as tf
 
 from stargan_tf import distribute
 from stargan_tf.attention_maps import attention_grid
+from stargan_tf.callbacks import NonFiniteLossGuard, SignalStop, TrainingInterrupted, check_finite_weights
+from stargan_tf.checkpoints import recover_checkpoints
 from stargan_tf.config import ConfigError, StarGANConfig, parse_attention_query
 from stargan_tf.data.sources import RunData, load_run_data, resolve_data_dirs
 from stargan_tf.labels import LabelLayout
@@ -93,13 +96,14 @@ class IterationCallback(keras.callbacks.Callback):
 
 
 class CheckpointCallback(IterationCallback):
-    """Saves a checkpoint every model_save_step iterations and when training ends."""
+    """Saves a checkpoint every model_save_step iterations and when training ends, never one with NaN weights."""
 
     def __init__(self, manager: tf.train.CheckpointManager, every: int):
         super().__init__(every)
         self.manager, self.saved_iteration = manager, None
 
     def on_iteration(self, iteration, logs):
+        check_finite_weights(self.model, f"not saving checkpoint {iteration}")
         self.manager.save(checkpoint_number=iteration)
         self.saved_iteration = iteration
 
@@ -111,20 +115,26 @@ class CheckpointCallback(IterationCallback):
 
 
 class SampleCallback(IterationCallback):
-    """Writes a grid of fixed test images translated to every domain as PNG every sample_step iterations."""
+    """Writes a grid of fixed test images translated to every domain as PNG (and to TensorBoard, given a
+    summary writer) every sample_step iterations."""
 
-    def __init__(self, batches: dict, layout: LabelLayout, sample_dir: str, every: int):
+    def __init__(self, batches: dict, layout: LabelLayout, sample_dir: str, every: int, writer=None):
         super().__init__(every)
-        self.batches, self.layout, self.sample_dir = batches, layout, sample_dir
+        self.batches, self.layout, self.sample_dir, self.writer = batches, layout, sample_dir, writer
 
     def on_iteration(self, iteration, logs):
         os.makedirs(self.sample_dir, exist_ok=True)
         for dataset, (images, labels) in self.batches.items():
             grid, _ = translation_grid(self.model.generator, images, labels, self.layout, dataset)
             save_png(grid, os.path.join(self.sample_dir, f"{iteration:06d}-{dataset}.png"))
+            if self.writer:
+                with self.writer.as_default():
+                    tf.summary.image(f"samples/{dataset}", grid[None], step=iteration)
 
     def on_train_end(self, logs=None):
-        self.on_iteration(int(self.model.iteration.numpy()), {})
+        iteration = int(self.model.iteration.numpy())
+        if iteration % self.every:  # Otherwise written already.
+            self.on_iteration(iteration, {})
 
 
 class AttentionMapCallback(SampleCallback):
@@ -143,22 +153,33 @@ class AttentionMapCallback(SampleCallback):
 
 
 class LogCallback(IterationCallback):
-    """Logs losses, elapsed time, iterations per second and ETA every log_step iterations."""
+    """Logs losses, elapsed time, iterations per second and ETA every log_step iterations; given a summary
+    writer, also writes the losses, learning rates and images per second to TensorBoard."""
 
-    def __init__(self, every: int, num_iters: int):
+    def __init__(self, every: int, num_iters: int, images_per_iteration: int, writer=None):
         super().__init__(every)
-        self.num_iters = num_iters
+        self.num_iters, self.images_per_iteration, self.writer = num_iters, images_per_iteration, writer
 
     def on_train_begin(self, logs=None):
         self.start_time, self.start_iteration = time.time(), int(self.model.iteration.numpy())
+        self.last_time, self.last_iteration = self.start_time, self.start_iteration
 
     def on_iteration(self, iteration, logs):
-        elapsed = time.time() - self.start_time
-        rate = (iteration - self.start_iteration) / max(elapsed, 1e-9)
-        eta = (self.num_iters - iteration) / rate if rate else float("inf")
+        now = time.time()
+        elapsed = now - self.start_time
+        rate = (iteration - self.last_iteration) / max(now - self.last_time, 1e-9)  # Since the last line.
+        average_rate = (iteration - self.start_iteration) / max(elapsed, 1e-9)
+        eta = (self.num_iters - iteration) / average_rate if average_rate else float("inf")
+        self.last_time, self.last_iteration = now, iteration
         losses = ", ".join(f"{name}: {float(value):.4f}" for name, value in sorted(logs.items()))
         logger.info("elapsed %s, iteration %d/%d, %.2f it/s, ETA %s, %s", _hms(elapsed), iteration,
                     self.num_iters, rate, _hms(eta), losses)
+        if self.writer:
+            with self.writer.as_default():
+                for name, value in logs.items():
+                    tf.summary.scalar(name, float(value), step=iteration)
+                tf.summary.scalar("speed/images_per_second", rate * self.images_per_iteration, step=iteration)
+                tf.summary.scalar("speed/iterations_per_second", rate, step=iteration)
 
 
 def _hms(seconds: float) -> str:
@@ -171,6 +192,7 @@ def _hms(seconds: float) -> str:
 def restore_or_start(model: StarGAN, manager: tf.train.CheckpointManager, config: StarGANConfig) -> int:
     """Restores the latest checkpoint when the run directory has one (refusing other architectures); returns the step."""
     if manager.latest_checkpoint is None:
+        logger.info("no checkpoint in %s: starting from step 0", config.model_save_dir)
         return 0
     if not config.resume:
         raise ConfigError(f"--model_save_dir={config.model_save_dir} already holds checkpoint "
@@ -197,36 +219,56 @@ def prepare(config: StarGANConfig, verify_images: bool = True) -> tuple[StarGANC
     return config, data, build_model(config, data.layout)
 
 
-def train(config: StarGANConfig, verify_images: bool = True, num_samples: int = 8) -> StarGAN:
+def train(config: StarGANConfig, verify_images: bool = True, num_samples: int = 8,
+          callbacks: tuple = ()) -> StarGAN:
     """Trains (or resumes) a StarGAN run to config.num_iters iterations under --strategy; returns the model.
 
     Every worker restores the latest checkpoint of the shared model_save_dir; only the chief writes.
+    `callbacks` run after ours on every step. Raises NonFiniteError when a loss turns NaN or infinite, and
+    TrainingInterrupted after checkpointing when SIGTERM or SIGINT arrives.
     """
     strategy = distribute.create_strategy(config)
+    chief = distribute.is_chief(strategy)
+    if chief:
+        recover_checkpoints(config.model_save_dir)
     with strategy.scope():
         config, data, model = prepare(config, verify_images)
         manager = checkpoint_manager(model, config.model_save_dir, config.keep_checkpoints)
         start_step = restore_or_start(model, manager, config)
-    chief = distribute.is_chief(strategy)
     if chief:
         write_run_file(config.model_save_dir, config, data.layout)
     total_steps = config.num_iters * model.steps_per_iteration
     for name, split in data.splits.items():
         logger.info("%s: %d train / %d test images, labels %s", name, len(split.train), len(split.test),
                     ", ".join(split.train.names))
-    logger.info("G has %d parameters, D %d; checkpoints in %s, samples in %s", model.generator.count_params(),
-                model.discriminator.count_params(), config.model_save_dir, config.sample_dir)
+    logger.info("label vector: %s", ", ".join(data.layout.names))
+    logger.info("G has %d parameters, D %d; checkpoints in %s, samples in %s, TensorBoard logs in %s",
+                model.generator.count_params(), model.discriminator.count_params(), config.model_save_dir,
+                config.sample_dir, config.log_dir if config.use_tensorboard else "(off)")
     if start_step >= total_steps:
         logger.info("the run already reached %d iterations: nothing to train", config.num_iters)
         return model
     batches = {name: data.fixed_batch(name, num_samples, config.image_size) for name in data.splits}
-    callbacks = [LogCallback(config.log_step, config.num_iters)]
+    writer = tf.summary.create_file_writer(config.log_dir) if config.use_tensorboard and chief else None
+    images_per_iteration = config.batch_size * model.steps_per_iteration
+    # The NaN guard comes first: it must stop a non-finite step before anything saves it.
+    ours = [NonFiniteLossGuard(), LogCallback(config.log_step, config.num_iters, images_per_iteration, writer)]
     if chief:
-        callbacks += [SampleCallback(batches, data.layout, config.sample_dir, config.sample_step),
-                      CheckpointCallback(manager, config.model_save_step)]
+        ours += [SampleCallback(batches, data.layout, config.sample_dir, config.sample_step, writer),
+                 CheckpointCallback(manager, config.model_save_step)]
         if config.g_attention_at or config.d_attention_at:
-            callbacks.append(AttentionMapCallback(batches, data.layout, config.sample_dir, config.sample_step,
-                                                  parse_attention_query(config.attention_query)))
-    distribute.fit(model, strategy, data.training_dataset(config, start_step), total_steps - start_step,
-                   callbacks=callbacks, verbose=1 if sys.stdout.isatty() else 0)
+            ours.append(AttentionMapCallback(batches, data.layout, config.sample_dir, config.sample_step,
+                                             parse_attention_query(config.attention_query)))
+    with SignalStop() as signal_stop:
+        try:
+            distribute.fit(model, strategy, data.training_dataset(config, start_step), total_steps - start_step,
+                           callbacks=[*ours, signal_stop, *callbacks], verbose=1 if sys.stdout.isatty() else 0)
+        finally:
+            if writer:
+                writer.close()
+    iteration = int(model.iteration.numpy())
+    if signal_stop.signal_number is not None and iteration < config.num_iters:
+        raise TrainingInterrupted(f"stopped by {signal.Signals(signal_stop.signal_number).name} at iteration "
+                                  f"{iteration} of {config.num_iters}; checkpoint {manager.latest_checkpoint}; "
+                                  f"run the same command again to resume", signal_stop.signal_number)
     return model
