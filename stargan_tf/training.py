@@ -10,6 +10,7 @@ import time
 import keras
 import tensorflow as tf
 
+from stargan_tf import precision
 from stargan_tf.config import ConfigError, StarGANConfig
 from stargan_tf.data.sources import RunData, load_run_data, resolve_data_dirs
 from stargan_tf.labels import LabelLayout
@@ -22,17 +23,19 @@ RUN_FILE = "run.json"  # Config and label layout, beside the checkpoints: export
 
 
 def build_model(config: StarGANConfig, layout: LabelLayout) -> StarGAN:
-    """A compiled StarGAN with the paper's Adam optimizers."""
-    model = StarGAN(config, layout)
-    model.compile(d_optimizer=keras.optimizers.Adam(config.d_lr, beta_1=config.beta1, beta_2=config.beta2),
-                  g_optimizer=keras.optimizers.Adam(config.g_lr, beta_1=config.beta1, beta_2=config.beta2))
+    """A compiled StarGAN with the paper's Adam optimizers, its networks built under config.precision."""
+    with precision.policy(config.precision):
+        model = StarGAN(config, layout)
+    model.compile(*(precision.optimizer_for(keras.optimizers.Adam(lr, beta_1=config.beta1, beta_2=config.beta2),
+                                            config.precision) for lr in (config.d_lr, config.g_lr)))
     return model
 
 
 def checkpoint_manager(model: StarGAN, directory: str, max_to_keep: int) -> tf.train.CheckpointManager:
     """Checkpoints hold G, D, both optimizers (Adam moments, learning rate) and the step counter."""
     checkpoint = tf.train.Checkpoint(generator=model.generator, discriminator=model.discriminator,
-                                     d_optimizer=model.d_optimizer, g_optimizer=model.g_optimizer, step=model.step)
+                                     d_optimizer=precision.checkpointable(model.d_optimizer),
+                                     g_optimizer=precision.checkpointable(model.g_optimizer), step=model.step)
     return tf.train.CheckpointManager(checkpoint, directory, max_to_keep=max_to_keep, checkpoint_name="ckpt")
 
 

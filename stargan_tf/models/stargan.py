@@ -2,7 +2,7 @@
 import keras
 import tensorflow as tf
 
-from stargan_tf import losses
+from stargan_tf import losses, precision
 from stargan_tf.config import StarGANConfig
 from stargan_tf.labels import LabelLayout
 from stargan_tf.models.discriminator import Discriminator
@@ -80,9 +80,10 @@ class StarGAN(keras.Model):
             loss_real, loss_fake = losses.wgan_d_losses(src_real, src_fake)
             loss_cls = losses.domain_classification(cls_real, c_org, self.layout)
             x_hat = losses.interpolate(x_real, x_fake, alpha)
-            loss_gp = losses.gradient_penalty(lambda x: self.discriminator(x)[0], x_hat)
+            loss_gp = losses.gradient_penalty(lambda x: self.discriminator(x)[0], x_hat,
+                                              precision.loss_scale(self.d_optimizer))
             per_example = loss_real + loss_fake + c.lambda_cls * loss_cls + c.lambda_gp * loss_gp
-            total = self._average(per_example)
+            total = self.d_optimizer.scale_loss(self._average(per_example))
         variables = self.discriminator.trainable_variables
         self.d_optimizer.apply_gradients(zip(tape.gradient(total, variables), variables))
         return {"d/loss_real": loss_real, "d/loss_fake": loss_fake, "d/loss_cls": loss_cls, "d/loss_gp": loss_gp}
@@ -97,7 +98,7 @@ class StarGAN(keras.Model):
             x_rec = self.generator(x_fake, c_org)
             loss_rec = losses.reconstruction(x_real, x_rec)
             per_example = loss_fake + c.lambda_cls * loss_cls + c.lambda_rec * loss_rec
-            total = self._average(per_example)
+            total = self.g_optimizer.scale_loss(self._average(per_example))
         variables = self.generator.trainable_variables
         self.g_optimizer.apply_gradients(zip(tape.gradient(total, variables), variables))
         for variable, value in zip(self.last_g_losses, (loss_fake, loss_cls, loss_rec)):
