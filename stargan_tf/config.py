@@ -10,6 +10,7 @@ DATASETS = ("celeba", "rafd", "both")
 LR_DECAY_MODES = ("paper", "official")
 ADV_LOSSES = ("wgan-gp", "hinge")
 STRATEGIES = ("default", "mirrored", "multi_worker")
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 DEFAULT_ATTRS = ("Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young")
 
 # Settings that fix the shapes of the weights: a checkpoint can only be resumed with the same values.
@@ -82,6 +83,7 @@ class StarGANConfig:
     g_lr: float = 1e-4
     d_lr: float = 1e-4
     n_critic: int = 5
+    precision: str = "float32"
     beta1: float = 0.5
     beta2: float = 0.999
     resume: bool = True
@@ -130,6 +132,8 @@ class StarGANConfig:
         if self.devices and self.strategy != "mirrored":
             raise ConfigError(f"--devices={','.join(self.devices)} needs --strategy=mirrored "
                               f"(--strategy={self.strategy} picks its devices itself)")
+        if self.precision not in PRECISIONS:
+            raise ConfigError(f"--precision={self.precision!r}: expected one of {', '.join(PRECISIONS)}")
         positive = ("c_dim", "c2_dim", "image_size", "celeba_crop_size", "rafd_crop_size", "g_conv_dim",
                     "d_conv_dim", "d_repeat_num", "batch_size", "num_iters", "n_critic", "log_step",
                     "sample_step", "model_save_step", "lr_update_step", "keep_checkpoints")
@@ -254,6 +258,8 @@ HELP = {
     "g_lr": "generator learning rate",
     "d_lr": "discriminator learning rate",
     "n_critic": "D updates per G update",
+    "precision": "float32, mixed_bfloat16 (CPUs with AMX/AVX512-BF16, TPUs) or mixed_float16 (GPUs, loss-scaled); "
+                 "variables, instance-norm statistics, losses and the gradient penalty stay float32",
     "beta1": "Adam beta1",
     "beta2": "Adam beta2",
     "resume": "continue from the latest checkpoint in --model_save_dir when there is one (--noresume: refuse to "

@@ -46,15 +46,17 @@ def interpolate(x_real, x_fake, alpha):
     return alpha * x_real + (1.0 - alpha) * tf.cast(x_fake, x_real.dtype)
 
 
-def gradient_penalty(src_fn, x_hat):
+def gradient_penalty(src_fn, x_hat, loss_scale=1.0):
     """(||d sum(D_src(x_hat)) / d x_hat||_2 - 1)^2 per example, the norm over all pixels of one sample.
 
     The gradient comes from a tape nested inside the caller's, so the penalty itself is differentiable.
+    loss_scale multiplies the inner gradient's seed and divides its result: under float16 it keeps the
+    inner backward pass from underflowing (the value is unchanged).
     """
     with tf.GradientTape() as tape:
         tape.watch(x_hat)
-        src_sum = tf.reduce_sum(src_fn(x_hat))
-    grad = tf.cast(tape.gradient(src_sum, x_hat), tf.float32)
+        src_sum = tf.reduce_sum(src_fn(x_hat)) * loss_scale
+    grad = tf.cast(tape.gradient(src_sum, x_hat), tf.float32) / loss_scale
     norm = tf.sqrt(tf.reduce_sum(tf.reshape(tf.square(grad), [tf.shape(grad)[0], -1]), axis=1) + _GP_EPSILON)
     return tf.square(norm - 1.0)
 

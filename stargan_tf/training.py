@@ -11,7 +11,7 @@ import time
 import keras
 import tensorflow as tf
 
-from stargan_tf import distribute
+from stargan_tf import distribute, precision
 from stargan_tf.attention_maps import attention_grid
 from stargan_tf.callbacks import NonFiniteLossGuard, SignalStop, TrainingInterrupted, check_finite_weights
 from stargan_tf.checkpoints import recover_checkpoints
@@ -27,10 +27,11 @@ RUN_FILE = "run.json"  # Config and label layout, beside the checkpoints: export
 
 
 def build_model(config: StarGANConfig, layout: LabelLayout) -> StarGAN:
-    """A compiled StarGAN with the paper's Adam optimizers."""
-    model = StarGAN(config, layout)
-    model.compile(d_optimizer=keras.optimizers.Adam(config.d_lr, beta_1=config.beta1, beta_2=config.beta2),
-                  g_optimizer=keras.optimizers.Adam(config.g_lr, beta_1=config.beta1, beta_2=config.beta2))
+    """A compiled StarGAN with the paper's Adam optimizers, its networks built under config.precision."""
+    with precision.policy(config.precision):
+        model = StarGAN(config, layout)
+    model.compile(*(precision.optimizer_for(keras.optimizers.Adam(lr, beta_1=config.beta1, beta_2=config.beta2),
+                                            config.precision) for lr in (config.d_lr, config.g_lr)))
     return model
 
 
@@ -50,7 +51,8 @@ def checkpoint_manager(model: StarGAN, directory: str, max_to_keep: int) -> tf.t
     """Checkpoints hold G, D, both optimizers (Adam moments, learning rate) and the step counter."""
     checkpoint = tf.train.Checkpoint(generator=weights_checkpoint(model.generator),
                                      discriminator=weights_checkpoint(model.discriminator),
-                                     d_optimizer=model.d_optimizer, g_optimizer=model.g_optimizer, step=model.step)
+                                     d_optimizer=precision.checkpointable(model.d_optimizer),
+                                     g_optimizer=precision.checkpointable(model.g_optimizer), step=model.step)
     return tf.train.CheckpointManager(checkpoint, directory, max_to_keep=max_to_keep, checkpoint_name="ckpt")
 
 

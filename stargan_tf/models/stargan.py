@@ -2,7 +2,7 @@
 import keras
 import tensorflow as tf
 
-from stargan_tf import losses
+from stargan_tf import losses, precision
 from stargan_tf.config import StarGANConfig
 from stargan_tf.labels import LabelLayout
 from stargan_tf.models.discriminator import Discriminator
@@ -88,9 +88,10 @@ class StarGAN(keras.Model):
             logs = {"d/loss_real": loss_real, "d/loss_fake": loss_fake, "d/loss_cls": loss_cls}
             if c.gp_weight:  # off with the hinge loss unless --gp_with_hinge: it costs a third D pass.
                 x_hat = losses.interpolate(x_real, x_fake, alpha)
-                logs["d/loss_gp"] = losses.gradient_penalty(lambda x: self.discriminator(x, training=True)[0], x_hat)
+                logs["d/loss_gp"] = losses.gradient_penalty(lambda x: self.discriminator(x, training=True)[0], x_hat,
+                                                            precision.loss_scale(self.d_optimizer))
                 per_example += c.gp_weight * logs["d/loss_gp"]
-            total = self._average(per_example)
+            total = self.d_optimizer.scale_loss(self._average(per_example))
         variables = self.discriminator.trainable_variables
         self.d_optimizer.apply_gradients(zip(tape.gradient(total, variables), variables))
         return logs
@@ -105,7 +106,7 @@ class StarGAN(keras.Model):
             x_rec = self.generator(x_fake, c_org)
             loss_rec = losses.reconstruction(x_real, x_rec)
             per_example = loss_fake + c.lambda_cls * loss_cls + c.lambda_rec * loss_rec
-            total = self._average(per_example)
+            total = self.g_optimizer.scale_loss(self._average(per_example))
         variables = self.generator.trainable_variables
         self.g_optimizer.apply_gradients(zip(tape.gradient(total, variables), variables))
         for variable, value in zip(self.last_g_losses, (loss_fake, loss_cls, loss_rec)):
