@@ -122,7 +122,7 @@ def train(config: StarGANv2Config, verify_images: bool = True, samples_per_domai
     sources, _ = sample_batch(data.val, samples_per_domain, config.image_size)
     references, reference_domains = sample_batch(data.val, 1, config.image_size)
     z_codes = np.random.default_rng(config.seed).standard_normal((num_styles, config.latent_dim)).astype(np.float32)
-    callbacks = [LogCallback(config.log_step, config.num_iters),
+    callbacks = [LogCallback(config.log_step, config.num_iters, config.batch_size),
                  SampleCallback(sources, references, reference_domains, z_codes, config.sample_dir,
                                 config.sample_step),
                  CheckpointCallback(manager, config.model_save_step)]
