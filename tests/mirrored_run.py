@@ -1,9 +1,10 @@
 """Run by test_distribute.py in a fresh process (the CPU must be split before TensorFlow starts).
 
 Trains the same tiny model from the same weights on the same batches three ways: model.fit on one device,
-distribute.fit on one device, distribute.fit with MirroredStrategy over 2 logical CPUs. Saves the weights
+distribute.fit on one device, distribute.fit with MirroredStrategy over 2 logical CPUs (optionally a model variant given as JSON). Saves the weights
 and the logs of each to an .npz for the test to compare.
 """
+import json
 import os
 import pathlib
 import sys
@@ -36,9 +37,11 @@ def run(config, strategy, use_model_fit, initial_weights):
     return weights, model.get_weights() + optimizer_state, history.history
 
 
-def main(output, celeba_image_dir, attr_path, rafd_image_dir, run_dir):
+def main(output, celeba_image_dir, attr_path, rafd_image_dir, run_dir, variant="{}"):
+    """variant: JSON of extra config fields (e.g. the self-attention + spectral norm + hinge variant)."""
     data = TinyData(celeba_image_dir, attr_path, rafd_image_dir)
-    config = tiny_config(data, pathlib.Path(run_dir), batch_size=8, n_critic=2, num_iters_decay=0)
+    overrides = {name: tuple(value) if isinstance(value, list) else value for name, value in json.loads(variant).items()}
+    config = tiny_config(data, pathlib.Path(run_dir), batch_size=8, n_critic=2, num_iters_decay=0, **overrides)
     import tensorflow as tf
 
     initial, fit_weights, fit_logs = run(config, tf.distribute.get_strategy(), True, None)

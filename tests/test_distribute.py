@@ -30,11 +30,18 @@ def environment(**extra):
     return dict(os.environ, PYTHONPATH=path, TF_CPP_MIN_LOG_LEVEL="2", **extra)
 
 
-def test_mirrored_two_replicas_match_one_device(tiny_data, tmp_path):
+# The self-attention variant adds spectral normalization, whose power-iteration vectors are updated in training
+# calls (non-trainable variables written in replica context), and the hinge loss.
+VARIANTS = {"paper": {}, "attention_spectral_hinge": dict(g_attention_at=["res0"], d_attention_at=["conv0"],
+                                                          d_spectral_norm=True, adv_loss="hinge")}
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_mirrored_two_replicas_match_one_device(tiny_data, tmp_path, variant):
     output = tmp_path / "weights.npz"
     subprocess.run([sys.executable, os.path.join(ROOT, "tests", "mirrored_run.py"), str(output),
-                    tiny_data.celeba_image_dir, tiny_data.attr_path, tiny_data.rafd_image_dir, str(tmp_path)],
-                   env=environment(), check=True, timeout=TIMEOUT)
+                    tiny_data.celeba_image_dir, tiny_data.attr_path, tiny_data.rafd_image_dir, str(tmp_path),
+                    json.dumps(VARIANTS[variant])], env=environment(), check=True, timeout=TIMEOUT)
     arrays = np.load(output)
     assert int(arrays["replicas"]) == 2
     count = len([key for key in arrays if key.startswith("fit/weight")])
