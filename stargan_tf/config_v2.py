@@ -40,7 +40,7 @@ class StarGANv2Config:
     beta2: float = 0.99
     weight_decay: float = 1e-4
     ema_beta: float = 0.999
-    resume: bool = False
+    resume: bool = True
     seed: int = 777
     # Data.
     train_img_dir: str = ""
@@ -121,7 +121,7 @@ HELP_V2 = {
     "beta2": "Adam beta2",
     "weight_decay": "L2 weight decay added to the gradients (torch Adam's weight_decay, not AdamW)",
     "ema_beta": "decay of the moving average of G, F and E used for samples, evaluation and export",
-    "resume": "continue from the latest checkpoint in --model_save_dir when there is one",
+    "resume": "continue from the latest checkpoint in --model_save_dir when there is one (on by default, as for v1)",
     "seed": "seed of the initial weights and of every random draw of the input pipeline",
     "train_img_dir": "training images as <dir>/<domain>/* (empty: the embedded synthetic data)",
     "val_img_dir": "validation images as <dir>/<domain>/* (sample grids; empty: the training images)",
