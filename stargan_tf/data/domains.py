@@ -79,7 +79,9 @@ def augment(image, image_size: int, randcrop_prob: float, seed):
         return tf.slice(image, begin, size)
 
     use_crop = tf.random.stateless_uniform([], seed=seeds[0]) < randcrop_prob
-    image = tf.cond(use_crop, crop, lambda: image)
+    # The crop's dynamic size hides the channel count; without it Keras runs G's, E's and D's first
+    # convolution through XLA (its workaround for grouped convolutions), which is slower on CPU.
+    image = tf.ensure_shape(tf.cond(use_crop, crop, lambda: image), [None, None, 3])
     return tf.image.stateless_random_flip_left_right(resize_and_scale(image, image_size), seed=seeds[2])
 
 
