@@ -10,6 +10,7 @@ The writing, conversion and parity functions take any serving model with the int
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
@@ -293,28 +294,37 @@ def write_warmup_requests(saved_model_dir: str, model) -> str | None:
     return path
 
 
-def tflite_model(model, variant: str, calibration=None) -> bytes:
+@contextlib.contextmanager
+def tflite_source(model):
+    """A temporary SavedModel of just the model's TFLite signatures: what the converter reads."""
+    with tempfile.TemporaryDirectory() as directory:
+        _write_archive(model.tflite_endpoints(), model.tracked, directory)
+        yield directory
+
+
+def tflite_model(model, variant: str, calibration=None, source: str | None = None) -> bytes:
     """A TFLite flatbuffer of a serving model's tflite_endpoints (fixed shapes, float32 images in [-1,1]).
 
-    Converted from a SavedModel of just those signatures (v1: 'translate'). Variants: float32; float16
-    (weights); int8_dynamic (int8 weights, activations quantized at run time); int8 (weights and activations,
-    ranges calibrated on `calibration`, see the model's representative_dataset; inputs and outputs stay float32).
+    Converted from `source` (tflite_source; written here when not given; v1's one signature is 'translate').
+    Variants: float32; float16 (weights); int8_dynamic (int8 weights, activations quantized at run time); int8
+    (weights and activations, ranges calibrated on `calibration`, see the model's representative_dataset;
+    inputs and outputs stay float32).
     """
     if variant not in TFLITE_VARIANTS:
         raise ValueError(f"TFLite variant {variant!r}: expected one of {', '.join(TFLITE_VARIANTS)}")
     if variant == "int8" and calibration is None:
         raise ValueError("the int8 TFLite variant needs calibration images")
-    endpoints = model.tflite_endpoints()
-    with tempfile.TemporaryDirectory() as directory:
-        _write_archive(endpoints, model.tracked, directory)
-        converter = tf.lite.TFLiteConverter.from_saved_model(directory, signature_keys=list(endpoints))
-        if variant != "float32":
-            converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        if variant == "float16":
-            converter.target_spec.supported_types = [tf.float16]
-        if variant == "int8":
-            converter.representative_dataset = model.representative_dataset(calibration)
-        return converter.convert()
+    if source is None:
+        with tflite_source(model) as source:
+            return tflite_model(model, variant, calibration, source)
+    converter = tf.lite.TFLiteConverter.from_saved_model(source, signature_keys=list(model.tflite_endpoints()))
+    if variant != "float32":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if variant == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    if variant == "int8":
+        converter.representative_dataset = model.representative_dataset(calibration)
+    return converter.convert()
 
 
 def _interpreter_class():
@@ -392,6 +402,16 @@ def _parity_results(reference: dict, outputs: dict) -> dict:
     return result
 
 
+def _write_tflite(model, content: bytes, path: str) -> None:
+    """Writes a TFLite file (whole or not at all) and the model's description file beside it."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path + ".partial", "wb") as f:
+        f.write(content)
+    os.replace(path + ".partial", path)
+    with open(os.path.join(os.path.dirname(path), model.description_file), "w") as f:
+        json.dump(model.description(), f, indent=2)
+
+
 def export_formats(model, export_dir: str, version: int, formats, parity_inputs, calibration=None,
                    overwrite: bool = False) -> dict:
     """Writes each format and checks it against the Keras networks; returns {format: path, size, parity}.
@@ -415,24 +435,22 @@ def export_formats(model, export_dir: str, version: int, formats, parity_inputs,
     reference = {name: np.asarray(function(**feeds[name])["translated"])
                  for name, (function, _) in model.tflite_endpoints().items()}
     results = {}
-    for name, path in paths.items():
-        if name == SAVED_MODEL:
-            export_saved_model(model, path, overwrite)
-            signatures = tf.saved_model.load(path).signatures
-            outputs = {tflite_name: signatures[float_name](**{key: tf.constant(value) for key, value in
-                                                                 feeds[tflite_name].items()})["translated"]
-                       for tflite_name, float_name in model.float_signatures.items()}
-            size = directory_size(path)
-        else:
-            content = tflite_model(model, name[len("tflite_"):], calibration)
-            os.makedirs(tflite_dir, exist_ok=True)
-            with open(path + ".partial", "wb") as f:
-                f.write(content)
-            os.replace(path + ".partial", path)
-            with open(os.path.join(tflite_dir, model.description_file), "w") as f:
-                json.dump(model.description(), f, indent=2)
-            outputs = {signature: run_per_example(tflite_signature(content, signature), **feed)
-                       for signature, feed in feeds.items()}
-            size = len(content)
-        results[name] = {"path": path, "size_bytes": size, **_parity_results(reference, outputs)}
+    with contextlib.ExitStack() as stack:
+        source = None  # the TFLite variants' common source, written once
+        for name, path in paths.items():
+            if name == SAVED_MODEL:
+                export_saved_model(model, path, overwrite)
+                signatures = tf.saved_model.load(path).signatures
+                outputs = {tflite_name: signatures[float_name](**{key: tf.constant(value) for key, value in
+                                                                     feeds[tflite_name].items()})["translated"]
+                           for tflite_name, float_name in model.float_signatures.items()}
+                size = directory_size(path)
+            else:
+                source = source or stack.enter_context(tflite_source(model))
+                content = tflite_model(model, name[len("tflite_"):], calibration, source)
+                _write_tflite(model, content, path)
+                outputs = {signature: run_per_example(tflite_signature(content, signature), **feed)
+                           for signature, feed in feeds.items()}
+                size = len(content)
+            results[name] = {"path": path, "size_bytes": size, **_parity_results(reference, outputs)}
     return results
