@@ -40,8 +40,8 @@ def load(checkpoint_dir):
             raise ConfigError("--with_classifier is a StarGAN (v1) option: a StarGAN v2 export has no label "
                               "classifier (its D judges real/fake per domain)")
         model, config = export_v2.load_checkpoint(checkpoint_dir, FLAGS.crop_size)
-        return (model, lambda count: export_v2.sample_inputs(model, config, count, "val"),
-                lambda count: export_v2.sample_inputs(model, config, count, "train"))
+        return (model, lambda count: export_v2.sample_inputs(config, count, "val"),
+                lambda count: export_v2.sample_inputs(config, count, "train"))
     model, config = export.load_checkpoint(checkpoint_dir, FLAGS.crop_size, FLAGS.with_classifier)
     return (model, lambda count: export.sample_inputs(config, model.layout, count, "test"),
             lambda count: list(zip(*export.sample_inputs(config, model.layout, count, "train"))))

@@ -56,7 +56,7 @@ def to_uint8(images):
     return tf.saturate_cast(tf.round((tf.cast(images, tf.float32) + 1.0) * 127.5), tf.uint8)
 
 
-def _require_shape(tensor, name: str, expected: list, meaning: str):
+def require_shape(tensor, name: str, expected: list, meaning: str):
     """`tensor`, failing at run time with a message naming it when its shape is not `expected` (None: any size).
 
     TF Serving and signature calls do not check shapes against the signature, so a wrong label width would
@@ -74,7 +74,7 @@ def _require_shape(tensor, name: str, expected: list, meaning: str):
         return tf.identity(tensor)
 
 
-def _require_same_batch(named: dict):
+def require_same_batch(named: dict):
     """The first of the named tensors, failing at run time unless all of them have the same batch size N."""
     names, tensors = list(named), list(named.values())
     message = f"{', '.join(names[:-1])} and {names[-1]} must have the same batch size N"
@@ -86,13 +86,13 @@ def _require_same_batch(named: dict):
 
 def served_photos(image, name: str, crop_size: int, image_size: int):
     """uint8 photos [N,H,W,3] of any size, checked (errors name the input), as model inputs [N,S,S,3] in [-1,1]."""
-    image = _require_shape(image, name, [None, None, None, 3], "uint8 RGB photos of any height and width")
+    image = require_shape(image, name, [None, None, None, 3], "uint8 RGB photos of any height and width")
     return crop_and_resize(image, crop_size, image_size)
 
 
 def served_images(image, name: str, image_size: int):
     """float32 images [N,S,S,3] in [-1,1] preprocessed by the client, checked against the model size."""
-    return _require_shape(image, name, [None, image_size, image_size, 3], "float32 RGB in [-1, 1] at the model size")
+    return require_shape(image, name, [None, image_size, image_size, 3], "float32 RGB in [-1, 1] at the model size")
 
 
 def label_description(layout: LabelLayout, image_size: int, crop_size: int) -> dict:
@@ -145,21 +145,21 @@ class ServingModel:
         return served_photos(image, "image", self.crop_size, self.image_size)
 
     def _target_labels(self, target_labels):
-        return _require_shape(target_labels, "target_labels", [None, self.layout.label_dim],
+        return require_shape(target_labels, "target_labels", [None, self.layout.label_dim],
                               f"float32 label vectors: {', '.join(self.layout.names)}")
 
     def translate(self, image, target_labels):
         """serving_default: uint8 photos [N,H,W,3] of any size -> {"translated": uint8 [N,S,S,3]}."""
         x_real = self._photos(image)
         target_labels = self._target_labels(target_labels)
-        x_real = _require_same_batch({"image": x_real, "target_labels": target_labels})
+        x_real = require_same_batch({"image": x_real, "target_labels": target_labels})
         return {"translated": to_uint8(self.generator(x_real, target_labels))}
 
     def translate_float(self, image, target_labels):
         """translate_float: float32 [N,S,S,3] in [-1,1], preprocessed by the client -> float32 [-1,1]."""
         x_real = served_images(image, "image", self.image_size)
         target_labels = self._target_labels(target_labels)
-        x_real = _require_same_batch({"image": x_real, "target_labels": target_labels})
+        x_real = require_same_batch({"image": x_real, "target_labels": target_labels})
         return {"translated": tf.cast(self.generator(x_real, target_labels), tf.float32)}
 
     def classify(self, image):

@@ -15,8 +15,8 @@ import tensorflow as tf
 from stargan_tf.config import ConfigError
 from stargan_tf.config_v2 import StarGANv2Config
 from stargan_tf.data.domains import read_domain_data, sample_batch
-from stargan_tf.export import (SQUARE, _require_same_batch, _require_shape, constants, run_per_example,
-                               served_images, served_photos, tflite_signature, to_uint8)
+from stargan_tf.export import (SQUARE, constants, require_same_batch, require_shape, run_per_example, served_images,
+                               served_photos, tflite_signature, to_uint8)
 from stargan_tf.models.v2.stargan_v2 import StarGANv2
 from stargan_tf.training import RUN_FILE, read_run_config, read_run_file, weights_checkpoint
 
@@ -57,7 +57,7 @@ class StyleServingModel:
     def _domain(self, domain):
         """int32 [N] target domains, failing at run time with the valid indices when one is out of range."""
         names = ", ".join(f"{index} {name}" for index, name in enumerate(self.domains))
-        domain = _require_shape(domain, "domain", [None], f"int32 target domain indices: {names}")
+        domain = require_shape(domain, "domain", [None], f"int32 target domain indices: {names}")
         in_range = tf.reduce_all((domain >= 0) & (domain < len(self.domains)))
         check = tf.debugging.Assert(in_range, [f"domain: expected indices in [0, {len(self.domains)}) ({names}); "
                                                f"got", domain], summarize=16)
@@ -65,16 +65,16 @@ class StyleServingModel:
             return tf.identity(domain)
 
     def _z(self, z):
-        return _require_shape(z, "z", [None, self.model.config.latent_dim], "float32 latent codes, standard normal")
+        return require_shape(z, "z", [None, self.model.config.latent_dim], "float32 latent codes, standard normal")
 
     def _latent(self, x_real, domain, z):
         domain, z = self._domain(domain), self._z(z)
-        x_real = _require_same_batch({"image": x_real, "domain": domain, "z": z})
+        x_real = require_same_batch({"image": x_real, "domain": domain, "z": z})
         return self.model.latent_guided(x_real, domain, z)
 
     def _reference(self, x_real, x_ref, domain):
         domain = self._domain(domain)
-        x_real = _require_same_batch({"image": x_real, "reference": x_ref, "domain": domain})
+        x_real = require_same_batch({"image": x_real, "reference": x_ref, "domain": domain})
         return self.model.reference_guided(x_real, x_ref, domain)
 
     def latent_guided(self, image, domain, z):
@@ -192,7 +192,7 @@ def load_checkpoint(directory: str, crop_size: int = SQUARE) -> tuple[StyleServi
     return StyleServingModel(model, crop_size), config
 
 
-def sample_inputs(model: StyleServingModel, config: StarGANv2Config, count: int, split: str = "val") -> dict:
+def sample_inputs(config: StarGANv2Config, count: int, split: str = "val") -> dict:
     """{TFLite signature: inputs} from the run's images (split 'val' or 'train'): for calibration and parity.
 
     The images are the first of each domain in turn; each is translated to the next domain (latent, seeded z)

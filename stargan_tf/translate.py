@@ -40,6 +40,8 @@ STYLE_OPTIONS = ("num_styles", "seed", "reference", "reference_domain")
 class ServedModel:
     """A model's signatures (a SavedModel's, or a checkpoint's traced alike) and the photo preprocessing they use."""
 
+    family: str  # the model family's name, for messages
+    family_options: tuple[str, ...]  # its own options among LABEL_OPTIONS and STYLE_OPTIONS
     image_size: int
     crop_size: int
 
@@ -54,7 +56,7 @@ class ServedModel:
 class Translator(ServedModel):
     """A trained StarGAN's signatures, used as a TF Serving client would: photos in, translations out."""
 
-    family_options = LABEL_OPTIONS
+    family, family_options = "StarGAN", LABEL_OPTIONS
 
     def __init__(self, signatures, description: str):
         super().__init__(signatures, description)
@@ -120,13 +122,10 @@ def load_translator(path: str) -> ServedModel:
 
 def refuse_other_family_options(translator: ServedModel, given) -> None:
     """Raises TranslateError naming the options given (flag names) that only the other model family uses."""
-    other = STYLE_OPTIONS if isinstance(translator, Translator) else LABEL_OPTIONS
-    wrong = [name for name in given if name in other]
+    wrong = [name for name in given if name in LABEL_OPTIONS + STYLE_OPTIONS and name not in translator.family_options]
     if wrong:
-        family, other_family = (("StarGAN", "StarGAN v2") if isinstance(translator, Translator)
-                                else ("StarGAN v2", "StarGAN"))
-        raise TranslateError(f"--{', --'.join(wrong)}: only for {other_family} models; {translator.description} is "
-                             f"a {family} model (its options: --{', --'.join(translator.family_options)})")
+        raise TranslateError(f"--{', --'.join(wrong)}: not an option for {translator.family} models "
+                             f"({translator.description}); theirs: --{', --'.join(translator.family_options)}")
 
 
 def read_photo(path: str) -> np.ndarray:

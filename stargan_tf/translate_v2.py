@@ -22,7 +22,7 @@ DEFAULT_NUM_STYLES = 3
 class StyleTranslator(ServedModel):
     """A StarGAN v2 model's signatures, used as a TF Serving client would: photos in, diverse translations out."""
 
-    family_options = STYLE_OPTIONS
+    family, family_options = "StarGAN v2", STYLE_OPTIONS
 
     def __init__(self, signatures, description: str):
         super().__init__(signatures, description)

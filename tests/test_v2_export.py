@@ -204,8 +204,8 @@ def test_warmup_requests_run_on_every_translating_signature(exported, loaded):
 
 
 def test_sample_inputs_interleave_domains_and_take_each_next_image_as_reference(keras_model):
-    serving, config = keras_model
-    feeds = export_v2.sample_inputs(serving, config, 4, "val")
+    _, config = keras_model
+    feeds = export_v2.sample_inputs(config, 4, "val")
     latent, reference = feeds["latent_guided"], feeds["reference_guided"]
     # val: 2 images per domain; interleaved sources of domains 0, 1, 2, 0, each sent to the next domain.
     np.testing.assert_array_equal(latent["domain"], [1, 2, 0, 1])
@@ -216,8 +216,8 @@ def test_sample_inputs_interleave_domains_and_take_each_next_image_as_reference(
 
 @pytest.fixture(scope="module")
 def feeds(keras_model):
-    serving, config = keras_model
-    return export_v2.sample_inputs(serving, config, 6, "val")
+    _, config = keras_model
+    return export_v2.sample_inputs(config, 6, "val")
 
 
 # float16: 2e-2, as G has no tanh and the untrained tiny G outputs values up to +-5 (a trained one: +-1.5).
@@ -342,11 +342,12 @@ def test_latent_targets_default_to_every_domain_with_seeded_styles():
 
 
 def test_options_of_the_other_model_family_are_refused(translators):
-    with pytest.raises(TranslateError, match=r"--edit, --source: only for StarGAN models; SavedModel .* is a "
-                                             r"StarGAN v2 model \(its options: --num_styles, --seed, --reference"):
+    with pytest.raises(TranslateError, match=r"--edit, --source: not an option for StarGAN v2 models \(SavedModel "
+                                             r".*\); theirs: --num_styles, --seed, --reference, --reference_domain"):
         refuse_other_family_options(translators["saved_model"], ["target", "edit", "source"])
     layout = make_layout(["celeba"], ("Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young"))
     v1 = Translator({"labels": lambda: export.constants(export.label_description(layout, 16, 0))}, "v1 model")
-    with pytest.raises(TranslateError, match=r"--num_styles: only for StarGAN v2 models; v1 model is a StarGAN model"):
+    with pytest.raises(TranslateError, match=r"--num_styles: not an option for StarGAN models \(v1 model\); theirs: "
+                                             r"--edit, --source"):
         refuse_other_family_options(v1, ["num_styles", "all_domains"])
     refuse_other_family_options(v1, ["edit", "target"])
