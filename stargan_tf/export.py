@@ -4,15 +4,20 @@ Works for any generator G(images [N,S,S,3] in [-1,1], labels [N,C]) -> [N,S,S,3]
 variants, imported weights) given its label layout and image size. SavedModels are written with Keras'
 ExportArchive: `tf.saved_model.save` on a Keras 3 model gives SavedModels that TF Serving's session-based
 loader cannot run and that the TFLite converter turns into all-NaN models.
+
+The writing, conversion and parity functions take any serving model with the interface of ServingModel
+(endpoints, tracked, warmup_inputs, description, tflite_endpoints, ...): StarGAN v2's is in export_v2.py.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
 import os
 import shutil
 import tempfile
+from typing import ClassVar
 
 import keras
 import numpy as np
@@ -51,7 +56,7 @@ def to_uint8(images):
     return tf.saturate_cast(tf.round((tf.cast(images, tf.float32) + 1.0) * 127.5), tf.uint8)
 
 
-def _require_shape(tensor, name: str, expected: list, meaning: str):
+def require_shape(tensor, name: str, expected: list, meaning: str):
     """`tensor`, failing at run time with a message naming it when its shape is not `expected` (None: any size).
 
     TF Serving and signature calls do not check shapes against the signature, so a wrong label width would
@@ -69,11 +74,25 @@ def _require_shape(tensor, name: str, expected: list, meaning: str):
         return tf.identity(tensor)
 
 
-def _require_same_batch(image, target_labels):
-    check = tf.debugging.assert_equal(tf.shape(image)[0], tf.shape(target_labels)[0],
-                                      message="image and target_labels must have the same batch size N")
-    with tf.control_dependencies([check]):
-        return tf.identity(image)
+def require_same_batch(named: dict):
+    """The first of the named tensors, failing at run time unless all of them have the same batch size N."""
+    names, tensors = list(named), list(named.values())
+    message = f"{', '.join(names[:-1])} and {names[-1]} must have the same batch size N"
+    checks = [tf.debugging.assert_equal(tf.shape(tensors[0])[0], tf.shape(tensor)[0], message=message)
+              for tensor in tensors[1:]]
+    with tf.control_dependencies(checks):
+        return tf.identity(tensors[0])
+
+
+def served_photos(image, name: str, crop_size: int, image_size: int):
+    """uint8 photos [N,H,W,3] of any size, checked (errors name the input), as model inputs [N,S,S,3] in [-1,1]."""
+    image = require_shape(image, name, [None, None, None, 3], "uint8 RGB photos of any height and width")
+    return crop_and_resize(image, crop_size, image_size)
+
+
+def served_images(image, name: str, image_size: int):
+    """float32 images [N,S,S,3] in [-1,1] preprocessed by the client, checked against the model size."""
+    return require_shape(image, name, [None, image_size, image_size, 3], "float32 RGB in [-1, 1] at the model size")
 
 
 def label_description(layout: LabelLayout, image_size: int, crop_size: int) -> dict:
@@ -113,37 +132,47 @@ class ServingModel:
     crop_size: int = SQUARE
     classifier: keras.Model | None = None
 
+    file_prefix: ClassVar[str] = "stargan"  # TFLite files: <file_prefix>_<variant>.tflite
+    description_file: ClassVar[str] = "labels.json"  # beside them: description()
+    float_signatures: ClassVar[dict] = {TFLITE_SIGNATURE: "translate_float"}  # TFLite signature: its float twin
+
+    @property
+    def tracked(self) -> list:
+        """The networks whose weights the SavedModel holds."""
+        return [self.generator] + ([self.classifier] if self.classifier is not None else [])
+
     def _photos(self, image):
-        image = _require_shape(image, "image", [None, None, None, 3], "uint8 RGB photos of any height and width")
-        return crop_and_resize(image, self.crop_size, self.image_size)
+        return served_photos(image, "image", self.crop_size, self.image_size)
 
     def _target_labels(self, target_labels):
-        return _require_shape(target_labels, "target_labels", [None, self.layout.label_dim],
+        return require_shape(target_labels, "target_labels", [None, self.layout.label_dim],
                               f"float32 label vectors: {', '.join(self.layout.names)}")
 
     def translate(self, image, target_labels):
         """serving_default: uint8 photos [N,H,W,3] of any size -> {"translated": uint8 [N,S,S,3]}."""
         x_real = self._photos(image)
         target_labels = self._target_labels(target_labels)
-        x_real = _require_same_batch(x_real, target_labels)
+        x_real = require_same_batch({"image": x_real, "target_labels": target_labels})
         return {"translated": to_uint8(self.generator(x_real, target_labels))}
 
     def translate_float(self, image, target_labels):
         """translate_float: float32 [N,S,S,3] in [-1,1], preprocessed by the client -> float32 [-1,1]."""
-        size = self.image_size
-        x_real = _require_shape(image, "image", [None, size, size, 3], "float32 RGB in [-1, 1] at the model size")
+        x_real = served_images(image, "image", self.image_size)
         target_labels = self._target_labels(target_labels)
-        x_real = _require_same_batch(x_real, target_labels)
+        x_real = require_same_batch({"image": x_real, "target_labels": target_labels})
         return {"translated": tf.cast(self.generator(x_real, target_labels), tf.float32)}
 
     def classify(self, image):
         """classify: uint8 photos [N,H,W,3] -> {"logits": D_cls logits [N, logit_dim]} (sigmoid/softmax per dataset)."""
         return {"logits": self.classifier(self._photos(image))[1]}
 
+    def description(self) -> dict:
+        """What a client needs without our code (label_description): the labels signature and labels.json."""
+        return label_description(self.layout, self.image_size, self.crop_size)
+
     def labels(self):
         """labels: no input -> the label layout (see label_description)."""
-        return {name: tf.constant(value)
-                for name, value in label_description(self.layout, self.image_size, self.crop_size).items()}
+        return constants(self.description())
 
     def endpoints(self) -> dict:
         """{signature name: (function, input signature)}."""
@@ -159,6 +188,35 @@ class ServingModel:
         if self.classifier is not None:
             endpoints["classify"] = (self.classify, [photos_spec])
         return endpoints
+
+    def tflite_endpoints(self) -> dict:
+        """{TFLite signature: (function, input signature at batch 1)}: G on float32 images in [-1,1]."""
+        return {TFLITE_SIGNATURE: (lambda image, target_labels: {"translated": self.generator(image, target_labels)},
+                                   [tf.TensorSpec([1, self.image_size, self.image_size, 3], tf.float32, name="image"),
+                                    tf.TensorSpec([1, self.layout.label_dim], tf.float32, name="target_labels")])}
+
+    def warmup_inputs(self) -> dict:
+        """{signature name: inputs} of one small request per translating signature, for TF Serving warm-up."""
+        size, target = self.image_size, example_target(self.layout)
+        return {"serving_default": {"image": np.full([1, size, size, 3], 128, np.uint8), "target_labels": target},
+                "translate_float": {"image": np.zeros([1, size, size, 3], np.float32), "target_labels": target}}
+
+    def parity_feeds(self, parity_inputs) -> dict:
+        """{TFLite signature: inputs} from (images float32 [N,S,S,3] in [-1,1], target labels [N,C])."""
+        images, targets = parity_inputs
+        return {TFLITE_SIGNATURE: {"image": np.asarray(images, np.float32),
+                                   "target_labels": np.asarray(targets, np.float32)}}
+
+    def representative_dataset(self, calibration):
+        """The converter's calibration samples from an iterable of (image [S,S,3], target [C]) pairs."""
+        pairs = [(np.asarray(image, np.float32), np.asarray(target, np.float32)) for image, target in calibration]
+        return lambda: ({"image": image[None], "target_labels": target[None]} for image, target in pairs)
+
+    def example_inputs(self, count: int):
+        """Seeded noise images with the example target: parity inputs when the run's data is not available."""
+        size = self.image_size
+        images = np.random.default_rng(0).uniform(-1, 1, [count, size, size, 3]).astype(np.float32)
+        return images, np.repeat(example_target(self.layout), count, axis=0)
 
 
 def load_checkpoint(directory: str, crop_size: int = SQUARE,
@@ -179,6 +237,11 @@ def load_checkpoint(directory: str, crop_size: int = SQUARE,
     return ServingModel(model.generator, layout, config.image_size, crop_size, classifier), config
 
 
+def constants(description: dict) -> dict:
+    """A description's values as graph constants: the outputs of an information signature (labels, info)."""
+    return {name: tf.constant(value) for name, value in description.items()}
+
+
 def _write_archive(endpoints: dict, tracked, path: str) -> None:
     archive = keras.export.ExportArchive()
     for model in tracked:
@@ -188,8 +251,8 @@ def _write_archive(endpoints: dict, tracked, path: str) -> None:
     archive.write_out(path, verbose=False)
 
 
-def export_saved_model(model: ServingModel, path: str, overwrite: bool = False, warmup: bool = True) -> str:
-    """Writes the SavedModel to path (e.g. exported/<name>/<version>); returns path.
+def export_saved_model(model, path: str, overwrite: bool = False, warmup: bool = True) -> str:
+    """Writes the SavedModel of a serving model to path (e.g. exported/<name>/<version>); returns path.
 
     It is written beside path first and moved into place at the end, so TF Serving (which watches the
     numbered version folders) never sees half a model, and a crash leaves an existing version intact.
@@ -200,8 +263,7 @@ def export_saved_model(model: ServingModel, path: str, overwrite: bool = False, 
     staging = path + ".partial"
     shutil.rmtree(staging, ignore_errors=True)
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    tracked = [model.generator] + ([model.classifier] if model.classifier is not None else [])
-    _write_archive(model.endpoints(), tracked, staging)
+    _write_archive(model.endpoints(), model.tracked, staging)
     if warmup:
         write_warmup_requests(staging, model)
     shutil.rmtree(path, ignore_errors=True)
@@ -209,14 +271,7 @@ def export_saved_model(model: ServingModel, path: str, overwrite: bool = False, 
     return path
 
 
-def warmup_inputs(model: ServingModel) -> dict:
-    """{signature name: inputs} of one small request per translating signature, for TF Serving warm-up."""
-    size, target = model.image_size, example_target(model.layout)
-    return {"serving_default": {"image": np.full([1, size, size, 3], 128, np.uint8), "target_labels": target},
-            "translate_float": {"image": np.zeros([1, size, size, 3], np.float32), "target_labels": target}}
-
-
-def write_warmup_requests(saved_model_dir: str, model: ServingModel) -> str | None:
+def write_warmup_requests(saved_model_dir: str, model) -> str | None:
     """Writes assets.extra/tf_serving_warmup_requests (PredictionLog records) so TF Serving traces on load.
 
     Needs the tensorflow-serving-api package (`pip install stargan_tf[serving]`); without it, warns and
@@ -230,7 +285,7 @@ def write_warmup_requests(saved_model_dir: str, model: ServingModel) -> str | No
     path = os.path.join(saved_model_dir, WARMUP_FILE)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with tf.io.TFRecordWriter(path) as writer:
-        for signature, inputs in warmup_inputs(model).items():
+        for signature, inputs in model.warmup_inputs().items():
             request = predict_pb2.PredictRequest(model_spec=model_pb2.ModelSpec(signature_name=signature))
             for name, value in inputs.items():
                 request.inputs[name].CopyFrom(tf.make_tensor_proto(value))
@@ -239,34 +294,37 @@ def write_warmup_requests(saved_model_dir: str, model: ServingModel) -> str | No
     return path
 
 
-def tflite_model(model: ServingModel, variant: str, calibration=None) -> bytes:
-    """A TFLite flatbuffer of G with fixed shapes: image [1,S,S,3] float32 in [-1,1], target_labels [1,C].
+@contextlib.contextmanager
+def tflite_source(model):
+    """A temporary SavedModel of just the model's TFLite signatures: what the converter reads."""
+    with tempfile.TemporaryDirectory() as directory:
+        _write_archive(model.tflite_endpoints(), model.tracked, directory)
+        yield directory
 
-    Converted from a SavedModel of that one signature (named 'translate'). Variants: float32; float16
-    (weights); int8_dynamic (int8 weights, activations quantized at run time); int8 (weights and
-    activations, ranges calibrated on `calibration`, an iterable of (image [S,S,3], target [C]) pairs;
-    input and output stay float32).
+
+def tflite_model(model, variant: str, calibration=None, source: str | None = None) -> bytes:
+    """A TFLite flatbuffer of a serving model's tflite_endpoints (fixed shapes, float32 images in [-1,1]).
+
+    Converted from `source` (tflite_source; written here when not given; v1's one signature is 'translate').
+    Variants: float32; float16 (weights); int8_dynamic (int8 weights, activations quantized at run time); int8
+    (weights and activations, ranges calibrated on `calibration`, see the model's representative_dataset;
+    inputs and outputs stay float32).
     """
     if variant not in TFLITE_VARIANTS:
         raise ValueError(f"TFLite variant {variant!r}: expected one of {', '.join(TFLITE_VARIANTS)}")
     if variant == "int8" and calibration is None:
         raise ValueError("the int8 TFLite variant needs calibration images")
-    size, label_dim = model.image_size, model.layout.label_dim
-    endpoint = (lambda image, target_labels: {"translated": model.generator(image, target_labels)},
-                [tf.TensorSpec([1, size, size, 3], tf.float32, name="image"),
-                 tf.TensorSpec([1, label_dim], tf.float32, name="target_labels")])
-    with tempfile.TemporaryDirectory() as directory:
-        _write_archive({TFLITE_SIGNATURE: endpoint}, [model.generator], directory)
-        converter = tf.lite.TFLiteConverter.from_saved_model(directory, signature_keys=[TFLITE_SIGNATURE])
-        if variant != "float32":
-            converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        if variant == "float16":
-            converter.target_spec.supported_types = [tf.float16]
-        if variant == "int8":
-            pairs = [(np.asarray(image, np.float32), np.asarray(target, np.float32)) for image, target in calibration]
-            converter.representative_dataset = lambda: ({"image": image[None], "target_labels": target[None]}
-                                                        for image, target in pairs)
-        return converter.convert()
+    if source is None:
+        with tflite_source(model) as source:
+            return tflite_model(model, variant, calibration, source)
+    converter = tf.lite.TFLiteConverter.from_saved_model(source, signature_keys=list(model.tflite_endpoints()))
+    if variant != "float32":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if variant == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    if variant == "int8":
+        converter.representative_dataset = model.representative_dataset(calibration)
+    return converter.convert()
 
 
 def _interpreter_class():
@@ -278,18 +336,28 @@ def _interpreter_class():
     return Interpreter
 
 
+def tflite_signature(model_content: bytes, signature: str, num_threads: int | None = None):
+    """The runner of one signature of a TFLite model."""
+    return _interpreter_class()(model_content=model_content, num_threads=num_threads).get_signature_runner(signature)
+
+
+def run_per_example(runner, **inputs) -> np.ndarray:
+    """Runs a TFLite signature (shapes fixed at batch 1) on each row of the batched inputs: 'translated' [N,...]."""
+    count = len(next(iter(inputs.values())))
+    return np.concatenate([runner(**{name: value[i:i + 1] for name, value in inputs.items()})["translated"]
+                           for i in range(count)])
+
+
 class TFLiteTranslator:
     """Runs a TFLite model from tflite_model one image at a time (its shapes are fixed at batch 1)."""
 
     def __init__(self, model_content: bytes, num_threads: int | None = None):
-        interpreter = _interpreter_class()(model_content=model_content, num_threads=num_threads)
-        self.run = interpreter.get_signature_runner(TFLITE_SIGNATURE)
+        self.run = tflite_signature(model_content, TFLITE_SIGNATURE, num_threads)
 
     def __call__(self, images, target_labels) -> np.ndarray:
         """float32 [N,S,S,3] in [-1,1] and [N,C] -> float32 [N,S,S,3]."""
-        return np.concatenate([self.run(image=np.asarray(image, np.float32)[None],
-                                        target_labels=np.asarray(target, np.float32)[None])["translated"]
-                               for image, target in zip(images, target_labels)])
+        return run_per_example(self.run, image=np.asarray(images, np.float32),
+                               target_labels=np.asarray(target_labels, np.float32))
 
 
 def parity(reference, outputs) -> dict:
@@ -323,41 +391,66 @@ def directory_size(path: str) -> int:
     return sum(os.path.getsize(os.path.join(root, name)) for root, _, names in os.walk(path) for name in names)
 
 
-def export_formats(model: ServingModel, export_dir: str, version: int, formats, parity_inputs,
-                   calibration=None, overwrite: bool = False) -> dict:
-    """Writes each format and checks it against the Keras generator; returns {format: path, size, parity}.
+def _parity_results(reference: dict, outputs: dict) -> dict:
+    """Parity over every signature's outputs together, and per signature when the model has several."""
+    def joined(arrays):
+        return np.concatenate([np.asarray(arrays[name], np.float32) for name in reference])
+
+    result = parity(joined(reference), joined(outputs))
+    if len(reference) > 1:
+        result["signatures"] = {name: parity(reference[name], outputs[name]) for name in reference}
+    return result
+
+
+def _write_tflite(model, content: bytes, path: str) -> None:
+    """Writes a TFLite file (whole or not at all) and the model's description file beside it."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path + ".partial", "wb") as f:
+        f.write(content)
+    os.replace(path + ".partial", path)
+    with open(os.path.join(os.path.dirname(path), model.description_file), "w") as f:
+        json.dump(model.description(), f, indent=2)
+
+
+def export_formats(model, export_dir: str, version: int, formats, parity_inputs, calibration=None,
+                   overwrite: bool = False) -> dict:
+    """Writes each format and checks it against the Keras networks; returns {format: path, size, parity}.
 
     Layout (TF Serving watches only the numbered folders): <export_dir>/<version>/ the SavedModel,
-    <export_dir>/tflite/<version>/stargan_<variant>.tflite with labels.json beside them.
-    parity_inputs: (images float32 [N,S,S,3] in [-1,1], target labels [N,C]).
+    <export_dir>/tflite/<version>/<file_prefix>_<variant>.tflite with the description file beside them.
+    parity_inputs: what the model's parity_feeds takes (v1: images float32 [N,S,S,3] in [-1,1], target labels
+    [N,C]). Each format runs the TFLite signatures' computation (in the SavedModel: their float twins).
     """
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown:
         raise ConfigError(f"--formats: unknown {', '.join(unknown)}; expected some of {', '.join(FORMATS)}")
     tflite_dir = os.path.join(export_dir, "tflite", str(version))
     paths = {name: os.path.join(export_dir, str(version)) if name == SAVED_MODEL
-             else os.path.join(tflite_dir, f"stargan_{name[len('tflite_'):]}.tflite")
+             else os.path.join(tflite_dir, f"{model.file_prefix}_{name[len('tflite_'):]}.tflite")
              for name in FORMATS if name in formats}
     existing = [path for path in paths.values() if os.path.exists(path)]
     if existing and not overwrite:
         raise ConfigError(f"{', '.join(existing)} already exist(s): choose another --version or pass --overwrite")
-    images, targets = parity_inputs
-    reference = model.generator(images, targets).numpy()
+    feeds = model.parity_feeds(parity_inputs)
+    reference = {name: np.asarray(function(**feeds[name])["translated"])
+                 for name, (function, _) in model.tflite_endpoints().items()}
     results = {}
-    for name, path in paths.items():
-        if name == SAVED_MODEL:
-            export_saved_model(model, path, overwrite)
-            outputs = tf.saved_model.load(path).signatures["translate_float"](
-                image=tf.constant(images), target_labels=tf.constant(targets))["translated"]
-            size = directory_size(path)
-        else:
-            content = tflite_model(model, name[len("tflite_"):], calibration)
-            os.makedirs(tflite_dir, exist_ok=True)
-            with open(path + ".partial", "wb") as f:
-                f.write(content)
-            os.replace(path + ".partial", path)
-            with open(os.path.join(tflite_dir, "labels.json"), "w") as f:
-                json.dump(label_description(model.layout, model.image_size, model.crop_size), f, indent=2)
-            outputs, size = TFLiteTranslator(content)(images, targets), len(content)
-        results[name] = {"path": path, "size_bytes": size, **parity(reference, outputs)}
+    with contextlib.ExitStack() as stack:
+        source = None  # the TFLite variants' common source, written once
+        for name, path in paths.items():
+            if name == SAVED_MODEL:
+                export_saved_model(model, path, overwrite)
+                signatures = tf.saved_model.load(path).signatures
+                outputs = {tflite_name: signatures[float_name](**{key: tf.constant(value) for key, value in
+                                                                     feeds[tflite_name].items()})["translated"]
+                           for tflite_name, float_name in model.float_signatures.items()}
+                size = directory_size(path)
+            else:
+                source = source or stack.enter_context(tflite_source(model))
+                content = tflite_model(model, name[len("tflite_"):], calibration, source)
+                _write_tflite(model, content, path)
+                outputs = {signature: run_per_example(tflite_signature(content, signature), **feed)
+                           for signature, feed in feeds.items()}
+                size = len(content)
+            results[name] = {"path": path, "size_bytes": size, **_parity_results(reference, outputs)}
     return results

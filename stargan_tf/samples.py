@@ -14,9 +14,14 @@ def translation_grid(generator, images, labels, layout: LabelLayout, dataset: st
     """(uint8 grid [N*S, (1+T)*S, 3], column names): the inputs, then their translation to each of T domains."""
     targets = sample_targets(layout, dataset, labels)
     columns = [np.asarray(images)] + [np.asarray(generator(images, target)) for _, target in targets]
-    rows = np.concatenate(columns, axis=2)  # [N, S, (1+T)*S, 3]
-    grid = rows.reshape(-1, rows.shape[2], 3)
-    return to_uint8(grid), ["input"] + [name for name, _ in targets]
+    return to_uint8(tile_grid(np.stack(columns, axis=1))), ["input"] + [name for name, _ in targets]
+
+
+def tile_grid(tiles) -> np.ndarray:
+    """Images [R, C, S, S, 3] (an array or nested lists) -> one image [R*S, C*S, 3], row r made of tiles[r]."""
+    tiles = np.asarray(tiles)
+    rows, columns, height, width, channels = tiles.shape
+    return tiles.transpose(0, 2, 1, 3, 4).reshape(rows * height, columns * width, channels)
 
 
 def save_png(image: np.ndarray, path: str) -> None:

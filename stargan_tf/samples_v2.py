@@ -1,7 +1,7 @@
 """StarGAN v2 sample grids like the paper's figures, drawn with the moving-average networks."""
 import numpy as np
 
-from stargan_tf.samples import to_uint8
+from stargan_tf.samples import tile_grid, to_uint8
 
 
 def latent_grid(model, images, z_codes) -> np.ndarray:
@@ -17,8 +17,15 @@ def latent_grid(model, images, z_codes) -> np.ndarray:
         domains = np.full([count], domain, np.int32)
         for z in np.asarray(z_codes, np.float32):
             columns.append(np.asarray(model.latent_guided(images, domains, np.tile(z[None], [count, 1]))))
-    rows = np.concatenate(columns, axis=2)  # [N, S, (1 + K*M)*S, 3]
-    return to_uint8(rows.reshape(-1, rows.shape[2], 3))
+    return to_uint8(tile_grid(np.stack(columns, axis=1)))
+
+
+def reference_tiles(sources, references, outputs) -> np.ndarray:
+    """uint8 tiles [1+N, 1+R, S,S,3] of a reference grid: a black corner and the R references on top, then each
+    source followed by its outputs [N, R, S,S,3] (uint8 images throughout)."""
+    top = np.concatenate([np.zeros_like(references[:1]), references])[None]
+    rows = np.concatenate([np.asarray(sources)[:, None], np.asarray(outputs)], axis=1)
+    return np.concatenate([top, rows])
 
 
 def reference_grid(model, sources, references, reference_domains) -> np.ndarray:
@@ -27,10 +34,6 @@ def reference_grid(model, sources, references, reference_domains) -> np.ndarray:
     sources = np.asarray(sources, np.float32)
     references = np.asarray(references, np.float32)
     reference_domains = np.asarray(reference_domains, np.int32)
-    blank = np.full_like(sources[0], -1.0)
-    rows = [np.concatenate([blank] + list(references), axis=1)]
-    for source in sources:
-        batch = np.repeat(source[None], len(references), axis=0)
-        outputs = np.asarray(model.reference_guided(batch, references, reference_domains))
-        rows.append(np.concatenate([source] + list(outputs), axis=1))
-    return to_uint8(np.concatenate(rows, axis=0))
+    outputs = [np.asarray(model.reference_guided(np.repeat(source[None], len(references), axis=0), references,
+                                                 reference_domains)) for source in sources]
+    return tile_grid(reference_tiles(to_uint8(sources), to_uint8(references), to_uint8(outputs)))

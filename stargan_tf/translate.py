@@ -1,7 +1,8 @@
 """Translating people's own photos with a trained model: from a checkpoint directory or an exported SavedModel.
 
 Both kinds of model are used through the same signatures (serving_default, labels, classify), the way a
-TF Serving client uses them, so a checkpoint and its export translate a photo identically.
+TF Serving client uses them, so a checkpoint and its export translate a photo identically. StarGAN v2 models
+(found by their info signature, or run.json) get a StyleTranslator from translate_v2.py.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from stargan_tf.data.files import IMAGE_EXTENSIONS
 from stargan_tf.export import crop_and_resize, load_checkpoint, to_uint8
 from stargan_tf.labels import HAIR_COLORS, MULTILABEL, LabelLayout, sample_targets
 from stargan_tf.samples import save_png
-from stargan_tf.training import RUN_FILE
+from stargan_tf.training import RUN_FILE, read_model_name
 
 logger = logging.getLogger("stargan_tf")
 
@@ -31,11 +32,34 @@ class TranslateError(ValueError):
     """A model, photo, attribute name or output path cannot be used; the message names it."""
 
 
-class Translator:
-    """A trained model's signatures, used as a TF Serving client would: photos in, translations out."""
+# Options of one model family only (scripts/translate.py flags): refused for the other family's models.
+LABEL_OPTIONS = ("edit", "source")
+STYLE_OPTIONS = ("num_styles", "seed", "reference", "reference_domain")
+
+
+class ServedModel:
+    """A model's signatures (a SavedModel's, or a checkpoint's traced alike) and the photo preprocessing they use."""
+
+    family: str  # the model family's name, for messages
+    family_options: tuple[str, ...]  # its own options among LABEL_OPTIONS and STYLE_OPTIONS
+    image_size: int
+    crop_size: int
 
     def __init__(self, signatures, description: str):
         self.signatures, self.description = signatures, description
+
+    def model_input(self, photo: np.ndarray) -> np.ndarray:
+        """The photo as the model sees it (cropped, resized): uint8 [S,S,3]."""
+        return to_uint8(crop_and_resize(photo[None], self.crop_size, self.image_size)).numpy()[0]
+
+
+class Translator(ServedModel):
+    """A trained StarGAN's signatures, used as a TF Serving client would: photos in, translations out."""
+
+    family, family_options = "StarGAN", LABEL_OPTIONS
+
+    def __init__(self, signatures, description: str):
+        super().__init__(signatures, description)
         info = {name: value.numpy() for name, value in signatures["labels"]().items()}
         self.layout = LabelLayout.from_json(json.loads(info["layout"]))
         self.image_size, self.crop_size = int(info["image_size"]), int(info["crop_size"])
@@ -54,10 +78,6 @@ class Translator:
         """D_cls logits [logit_dim] of a photo."""
         return self.signatures["classify"](image=tf.constant(photo[None]))["logits"].numpy()[0]
 
-    def model_input(self, photo: np.ndarray) -> np.ndarray:
-        """The photo as the model sees it (cropped, resized): uint8 [S,S,3]."""
-        return to_uint8(crop_and_resize(photo[None], self.crop_size, self.image_size)).numpy()[0]
-
 
 def _saved_model_dir(path: str) -> str | None:
     """path itself if it is a SavedModel, else its highest numbered version (a TF Serving model folder), else None."""
@@ -68,24 +88,44 @@ def _saved_model_dir(path: str) -> str | None:
     return os.path.join(path, str(max(versions))) if versions else None
 
 
-def load_translator(path: str) -> Translator:
-    """A Translator from a checkpoint directory (run.json + ckpt-*), a SavedModel, or a TF Serving model folder."""
+def _traced_signatures(model) -> dict:
+    """A serving model's endpoints as tf.functions: a checkpoint used through the signatures its export would have."""
+    return {name: tf.function(function, input_signature=spec) for name, (function, spec) in model.endpoints().items()}
+
+
+def load_translator(path: str) -> ServedModel:
+    """A Translator (StarGAN) or StyleTranslator (StarGAN v2) from a checkpoint directory (run.json + ckpt-*), a
+    SavedModel, or a TF Serving model folder."""
+    from stargan_tf import export_v2
+    from stargan_tf.translate_v2 import StyleTranslator
+
     if not os.path.isdir(path):
         raise TranslateError(f"--model={path}: no such directory")
     if os.path.isfile(os.path.join(path, RUN_FILE)):
-        model, _ = load_checkpoint(path)
-        signatures = {name: tf.function(function, input_signature=spec)
-                      for name, (function, spec) in model.endpoints().items()}
-        return Translator(signatures, f"checkpoint {tf.train.latest_checkpoint(path)}")
+        description = f"checkpoint {tf.train.latest_checkpoint(path)}"
+        if read_model_name(path) == export_v2.MODEL_NAME:
+            return StyleTranslator(_traced_signatures(export_v2.load_checkpoint(path)[0]), description)
+        return Translator(_traced_signatures(load_checkpoint(path)[0]), description)
     saved_model = _saved_model_dir(path)
     if saved_model is None:
         raise TranslateError(f"--model={path} is neither a checkpoint directory (with {RUN_FILE} and ckpt-* files) "
                              f"nor a SavedModel (saved_model.pb, or numbered versions holding one)")
     signatures = tf.saved_model.load(saved_model).signatures
+    if "info" in signatures:
+        return StyleTranslator(signatures, f"SavedModel {saved_model}")
     if "labels" not in signatures:
-        raise TranslateError(f"--model={saved_model} is a SavedModel without the stargan_tf 'labels' signature "
-                             f"(found: {', '.join(signatures)}); export it with scripts/export.py")
+        raise TranslateError(f"--model={saved_model} is a SavedModel without the stargan_tf 'labels' (StarGAN) or "
+                             f"'info' (StarGAN v2) signature (found: {', '.join(signatures)}); export it with "
+                             f"scripts/export.py")
     return Translator(signatures, f"SavedModel {saved_model}")
+
+
+def refuse_other_family_options(translator: ServedModel, given) -> None:
+    """Raises TranslateError naming the options given (flag names) that only the other model family uses."""
+    wrong = [name for name in given if name in LABEL_OPTIONS + STYLE_OPTIONS and name not in translator.family_options]
+    if wrong:
+        raise TranslateError(f"--{', --'.join(wrong)}: not an option for {translator.family} models "
+                             f"({translator.description}); theirs: --{', --'.join(translator.family_options)}")
 
 
 def read_photo(path: str) -> np.ndarray:
@@ -97,16 +137,16 @@ def read_photo(path: str) -> np.ndarray:
         raise TranslateError(f"{path}: not a readable image ({error.__class__.__name__}: {error})") from error
 
 
-def list_photos(path: str) -> list[str]:
-    """path itself, or the image files of a folder (by extension, sorted)."""
+def list_photos(path: str, flag: str = "--input") -> list[str]:
+    """path itself, or the image files of a folder (by extension, sorted); errors name the flag."""
     if os.path.isfile(path):
         return [path]
     if not os.path.isdir(path):
-        raise TranslateError(f"--input={path}: no such file or folder")
+        raise TranslateError(f"{flag}={path}: no such file or folder")
     photos = sorted(os.path.join(path, name) for name in os.listdir(path)
                     if name.lower().endswith(PHOTO_EXTENSIONS) and not name.startswith("."))
     if not photos:
-        raise TranslateError(f"--input={path}: no image files ({', '.join(PHOTO_EXTENSIONS)})")
+        raise TranslateError(f"{flag}={path}: no image files ({', '.join(PHOTO_EXTENSIONS)})")
     return photos
 
 
@@ -120,7 +160,8 @@ def prepare_output_dir(path: str) -> None:
         raise TranslateError(f"--output={path}: cannot write there ({error.__class__.__name__}: {error})") from error
 
 
-def _split_names(text: str) -> list[str]:
+def split_names(text: str) -> list[str]:
+    """The non-empty names of a comma-separated list, stripped."""
     return [name.strip() for name in text.split(",") if name.strip()]
 
 
@@ -146,13 +187,13 @@ class Targets:
         if sum(map(bool, (target, edit, all_domains))) > 1:
             raise TranslateError("give only one of --target, --edit and --all_domains")
         edits = []
-        for item in _split_names(edit):
+        for item in split_names(edit):
             if item[0] not in "+-":
                 raise TranslateError(f"--edit: {item!r} must start with + (turn on) or - (turn off)")
             edits.append((item[0], item[1:].strip()))
         if edit and not edits:
             raise TranslateError("--edit: no attribute given")
-        target_names, source_names = _split_names(target), None if source is None else _split_names(source)
+        target_names, source_names = split_names(target), None if source is None else split_names(source)
         if target and not target_names:
             raise TranslateError("--target: no attribute given")
         named = target_names + [name for _, name in edits] + (source_names or [])
@@ -253,11 +294,31 @@ class Report:
     unreadable: list = dataclasses.field(default_factory=list)
 
 
-def _output_stems(paths: list[str]) -> list[str]:
+def output_stems(paths: list[str]) -> list[str]:
     """File stems for outputs, with the extension kept where two inputs share a stem (a.jpg, a.png)."""
     stems = [os.path.splitext(os.path.basename(path))[0] for path in paths]
     return [stem if stems.count(stem) == 1 else os.path.basename(path).replace(".", "_")
             for stem, path in zip(stems, paths)]
+
+
+def readable_photos(paths: list[str], report: Report, progress: bool = False):
+    """(output stem, uint8 photo) of each readable photo; unreadable ones are recorded in the report and skipped."""
+    progress_bar = keras.utils.Progbar(len(paths), unit_name="photo") if progress else None
+    for index, (path, stem) in enumerate(zip(paths, output_stems(paths))):
+        try:
+            photo = read_photo(path)
+        except TranslateError as error:
+            report.unreadable.append((path, str(error)))
+        else:
+            yield stem, photo
+        if progress_bar is not None:
+            progress_bar.update(index + 1)
+
+
+def save_output(image: np.ndarray, path: str, report: Report) -> None:
+    """Writes a PNG and records it in the report."""
+    save_png(image, path)
+    report.written.append(path)
 
 
 def translate_photos(translator: Translator, paths: list[str], output_dir: str, targets: Targets,
@@ -272,21 +333,11 @@ def translate_photos(translator: Translator, paths: list[str], output_dir: str, 
                        "taken as all off (export with --with_classifier to predict them)", translator.description)
     prepare_output_dir(output_dir)
     report = Report()
-    progress_bar = keras.utils.Progbar(len(paths), unit_name="photo") if progress else None
-    for index, (path, stem) in enumerate(zip(paths, _output_stems(paths))):
-        try:
-            photo = read_photo(path)
-        except TranslateError as error:
-            report.unreadable.append((path, str(error)))
-        else:
-            logits = translator.logits(photo) if translator.can_classify and targets.needs_source else None
-            columns = [translator.model_input(photo)]
-            for name, target_labels in targets.for_photo(logits):
-                columns.append(translator.translate(photo, target_labels))
-                report.written.append(os.path.join(output_dir, f"{stem}_{name}.png"))
-                save_png(columns[-1], report.written[-1])
-            report.written.append(os.path.join(output_dir, f"{stem}_grid.png"))
-            save_png(np.concatenate(columns, axis=1), report.written[-1])
-        if progress_bar is not None:
-            progress_bar.update(index + 1)
+    for stem, photo in readable_photos(paths, report, progress):
+        logits = translator.logits(photo) if translator.can_classify and targets.needs_source else None
+        columns = [translator.model_input(photo)]
+        for name, target_labels in targets.for_photo(logits):
+            columns.append(translator.translate(photo, target_labels))
+            save_output(columns[-1], os.path.join(output_dir, f"{stem}_{name}.png"), report)
+        save_output(np.concatenate(columns, axis=1), os.path.join(output_dir, f"{stem}_grid.png"), report)
     return report
