@@ -8,7 +8,7 @@ import sys
 
 from absl import app, flags
 
-from stargan_tf.config import ConfigError
+from stargan_tf.config import ConfigError, parse_attention_query
 from stargan_tf.translate import (LABEL_OPTIONS, STYLE_OPTIONS, Targets, TranslateError, Translator, list_photos,
                                   load_translator, prepare_output_dir, refuse_other_family_options, translate_photos)
 from stargan_tf.translate_v2 import StyleTargets, translate_styles
@@ -22,6 +22,10 @@ flags.DEFINE_bool("all_domains", False, "translate to every domain, like the pap
 flags.DEFINE_string("edit", "", "StarGAN: changes to the photo's own labels, e.g. '+Blond_Hair,-Young'")
 flags.DEFINE_string("source", None, "StarGAN: the photos' own attributes, e.g. 'Black_Hair,Young' (default: "
                                     "predicted by D_cls when the model has it, else all off)")
+flags.DEFINE_bool("save_attention", False, "StarGAN with self-attention (checkpoint directory): also write "
+                  "<photo>_attention.png, where each attention block looks from --attention_query")
+flags.DEFINE_string("attention_query", "0.5,0.5", "StarGAN, with --save_attention: the query position as row,col "
+                                                  "fractions of the image (0.5,0.5: the centre)")
 flags.DEFINE_integer("num_styles", None, "StarGAN v2, latent-guided: random styles per target domain (default 3)")
 flags.DEFINE_integer("seed", 0, "StarGAN v2, latent-guided: seed of the random styles (the same for every photo)")
 flags.DEFINE_string("reference", None, "StarGAN v2, reference-guided: a photo (or folder) whose style to use")
@@ -41,7 +45,9 @@ def main(argv):
                                                  if FLAGS[name].present])
         if isinstance(translator, Translator):
             targets = Targets.parse(translator.layout, FLAGS.target, FLAGS.edit, FLAGS.all_domains, FLAGS.source)
-            report = translate_photos(translator, photos, FLAGS.output, targets, progress=len(photos) > 1)
+            query = parse_attention_query(FLAGS.attention_query) if FLAGS.save_attention else None
+            report = translate_photos(translator, photos, FLAGS.output, targets, progress=len(photos) > 1,
+                                      attention_query=query)
         else:
             targets = StyleTargets.parse(translator, FLAGS.target, FLAGS.all_domains, FLAGS.num_styles, FLAGS.seed,
                                          FLAGS.reference, FLAGS.reference_domain)

@@ -43,15 +43,16 @@ def attention_overlay(images, attention, query: tuple[float, float]) -> np.ndarr
 
 
 def attention_grid(generator, discriminator, images, labels, layout: LabelLayout, dataset: str,
-                   query: tuple[float, float]) -> tuple[np.ndarray, list[str]]:
+                   query: tuple[float, float], targets=None) -> tuple[np.ndarray, list[str]]:
     """(uint8 grid [N*S, C*S, 3], column names): where each attention block looks from the query position.
 
-    Columns: the inputs with the query marked; for each target domain (as in the sample grids) and each of G's
-    blocks, the heat over G's translation to that domain; for each of D's blocks, the heat over the inputs.
+    Columns: the inputs with the query marked; for each target domain (`targets`, (name, labels [N, C]) pairs;
+    default: those of the sample grids) and each of G's blocks, the heat over G's translation to that domain;
+    for each of D's blocks, the heat over the inputs.
     """
     columns, names = [mark_query(to_uint8(images), query)], ["input"]
     if generator.attention_at:
-        for target_name, target in sample_targets(layout, dataset, labels):
+        for target_name, target in targets if targets is not None else sample_targets(layout, dataset, labels):
             outputs, maps = generator(images, target, return_attention=True)
             for stage, attention in zip(generator.attention_at, maps):
                 columns.append(attention_overlay(outputs, attention, query))

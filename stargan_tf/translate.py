@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image, ImageOps
 
+from stargan_tf.attention_maps import attention_grid
 from stargan_tf.data.files import IMAGE_EXTENSIONS
 from stargan_tf.export import crop_and_resize, load_checkpoint, to_uint8
 from stargan_tf.labels import HAIR_COLORS, MULTILABEL, LabelLayout, sample_targets
@@ -33,7 +34,7 @@ class TranslateError(ValueError):
 
 
 # Options of one model family only (scripts/translate.py flags): refused for the other family's models.
-LABEL_OPTIONS = ("edit", "source")
+LABEL_OPTIONS = ("edit", "source", "save_attention", "attention_query")
 STYLE_OPTIONS = ("num_styles", "seed", "reference", "reference_domain")
 
 
@@ -58,8 +59,10 @@ class Translator(ServedModel):
 
     family, family_options = "StarGAN", LABEL_OPTIONS
 
-    def __init__(self, signatures, description: str):
+    def __init__(self, signatures, description: str, networks=None):
+        """networks: (G, D) Keras models when loaded from a checkpoint (attention maps need them), else None."""
         super().__init__(signatures, description)
+        self.networks = networks
         info = {name: value.numpy() for name, value in signatures["labels"]().items()}
         self.layout = LabelLayout.from_json(json.loads(info["layout"]))
         self.image_size, self.crop_size = int(info["image_size"]), int(info["crop_size"])
@@ -105,7 +108,8 @@ def load_translator(path: str) -> ServedModel:
         description = f"checkpoint {tf.train.latest_checkpoint(path)}"
         if read_model_name(path) == export_v2.MODEL_NAME:
             return StyleTranslator(_traced_signatures(export_v2.load_checkpoint(path)[0]), description)
-        return Translator(_traced_signatures(load_checkpoint(path)[0]), description)
+        model = load_checkpoint(path)[0]
+        return Translator(_traced_signatures(model), description, (model.generator, model.classifier))
     saved_model = _saved_model_dir(path)
     if saved_model is None:
         raise TranslateError(f"--model={path} is neither a checkpoint directory (with {RUN_FILE} and ckpt-* files) "
@@ -321,13 +325,37 @@ def save_output(image: np.ndarray, path: str, report: Report) -> None:
     report.written.append(path)
 
 
+def check_attention(translator: Translator) -> None:
+    """Raises TranslateError unless the model can show attention maps (a checkpoint with self-attention blocks)."""
+    if translator.networks is None:
+        raise TranslateError(f"--save_attention needs a training checkpoint directory: {translator.description} "
+                             "exports translations only, not attention maps")
+    generator, discriminator = translator.networks
+    if not generator.attention_at and not discriminator.attention_at:
+        raise TranslateError(f"--save_attention: {translator.description} has no self-attention blocks (trained "
+                             "without --g_attention_at / --d_attention_at)")
+
+
+def attention_picture(translator: Translator, photo: np.ndarray, targets, query: tuple[float, float]) -> np.ndarray:
+    """uint8 row [S, C*S, 3]: the photo with the query marked, then where each of G's attention blocks looks from
+    the query position in each translation (targets: (name, label vector [C]) pairs), then each of D's blocks."""
+    generator, discriminator = translator.networks
+    images = crop_and_resize(photo[None], translator.crop_size, translator.image_size)
+    batches = [(name, target[None]) for name, target in targets]
+    grid, _ = attention_grid(generator, discriminator, images, None, translator.layout, None, query, batches)
+    return grid
+
+
 def translate_photos(translator: Translator, paths: list[str], output_dir: str, targets: Targets,
-                     progress: bool = False) -> Report:
+                     progress: bool = False, attention_query: tuple[float, float] | None = None) -> Report:
     """Translates each photo to its targets; writes <stem>_<target>.png at model size and <stem>_grid.png.
 
     The grid is one row like the paper's figures: the photo as the model sees it, then each translation.
-    An unreadable photo is recorded in the report and skipped; the others are still translated.
+    With attention_query, also <stem>_attention.png (see attention_picture). An unreadable photo is recorded in
+    the report and skipped; the others are still translated.
     """
+    if attention_query is not None:
+        check_attention(translator)
     if targets.needs_source and targets.source is None and not translator.can_classify:
         logger.warning("%s has no classify signature and no --source was given: the photos' own labels are "
                        "taken as all off (export with --with_classifier to predict them)", translator.description)
@@ -336,8 +364,12 @@ def translate_photos(translator: Translator, paths: list[str], output_dir: str, 
     for stem, photo in readable_photos(paths, report, progress):
         logits = translator.logits(photo) if translator.can_classify and targets.needs_source else None
         columns = [translator.model_input(photo)]
-        for name, target_labels in targets.for_photo(logits):
+        photo_targets = targets.for_photo(logits)
+        for name, target_labels in photo_targets:
             columns.append(translator.translate(photo, target_labels))
             save_output(columns[-1], os.path.join(output_dir, f"{stem}_{name}.png"), report)
         save_output(np.concatenate(columns, axis=1), os.path.join(output_dir, f"{stem}_grid.png"), report)
+        if attention_query is not None:
+            save_output(attention_picture(translator, photo, photo_targets, attention_query),
+                        os.path.join(output_dir, f"{stem}_attention.png"), report)
     return report

@@ -1,12 +1,14 @@
-"""The self-attention variant exports like the base model: SavedModel and TFLite parity with Keras."""
+"""The self-attention variant exports like the base model (SavedModel and TFLite parity with Keras), and
+translate.py shows where its attention blocks look on a photo."""
 import numpy as np
 import pytest
 import tensorflow as tf
+from PIL import Image
 
 from conftest import tiny_config
-from stargan_tf import export
+from stargan_tf import export, translate
 from stargan_tf.attention import SelfAttention
-from stargan_tf.training import prepare
+from stargan_tf.training import checkpoint_manager, prepare, write_run_file
 
 
 @pytest.fixture(scope="module")
@@ -29,11 +31,13 @@ def attention_model(tiny_data, tmp_path_factory):
     assert np.abs(model.generator(images, targets).numpy() - reference).max() > 1e-4
     for block in blocks:
         block.gamma.assign(0.8)
-    return serving, images, targets, reference
+    checkpoint_manager(model, config.model_save_dir, 1).save()
+    write_run_file(config.model_save_dir, config, data.layout)
+    return serving, images, targets, reference, config.model_save_dir
 
 
 def test_attention_saved_model_matches_keras(attention_model, tmp_path):
-    serving, images, targets, reference = attention_model
+    serving, images, targets, reference, _ = attention_model
     path = export.export_saved_model(serving, str(tmp_path / "attention" / "1"), warmup=False)
     loaded = tf.saved_model.load(path)
     outputs = loaded.signatures["translate_float"](image=tf.constant(images), target_labels=tf.constant(targets))
@@ -43,9 +47,32 @@ def test_attention_saved_model_matches_keras(attention_model, tmp_path):
 @pytest.mark.parametrize("variant, max_abs_diff, min_psnr", [("float32", 1e-4, None), ("float16", 1e-2, None),
                                                              ("int8_dynamic", None, 30.0)])
 def test_attention_tflite_parity(attention_model, variant, max_abs_diff, min_psnr):
-    serving, images, targets, reference = attention_model
+    serving, images, targets, reference, _ = attention_model
     result = export.parity(reference, export.TFLiteTranslator(export.tflite_model(serving, variant))(images, targets))
     if max_abs_diff is not None:
         assert result["max_abs_diff"] <= max_abs_diff, result
     if min_psnr is not None:
         assert result["psnr_db"] >= min_psnr, result
+
+
+def test_translate_saves_attention_maps_of_a_checkpoint(attention_model, tiny_checkpoints, tmp_path):
+    *_, checkpoint_dir = attention_model
+    translator = translate.load_translator(checkpoint_dir)
+    photo = np.array(Image.new("RGB", (20, 24), (200, 120, 40)))
+    photo[5:15, 4:12] = (30, 30, 30)
+    Image.fromarray(photo).save(tmp_path / "face.png")
+    targets = translate.Targets.parse(translator.layout, all_domains=True)
+    pictures = {}
+    for query in ((0.5, 0.5), (0.0, 1.0)):
+        report = translate.translate_photos(translator, [str(tmp_path / "face.png")], str(tmp_path / str(query)),
+                                            targets, attention_query=query)
+        assert [path.rsplit("_", 1)[1] for path in report.written][-2:] == ["grid.png", "attention.png"]
+        pictures[query] = np.asarray(Image.open(report.written[-1]))
+    # The photo, then 5 CelebA targets x 2 G blocks, then 1 D block, each 16x16.
+    assert pictures[(0.5, 0.5)].shape == (16, (1 + 5 * 2 + 1) * 16, 3)
+    changed = np.abs(pictures[(0.5, 0.5)][:, 16:].astype(int) - pictures[(0.0, 1.0)][:, 16:]).max(axis=-1) > 10
+    # Another query position gives other maps, not only other markers (at most 2 x 11 x 9 pixels).
+    assert changed.sum() > 400, changed.sum()
+    with pytest.raises(translate.TranslateError, match="has no self-attention blocks"):
+        translate.translate_photos(translate.load_translator(tiny_checkpoints["celeba"]), [str(tmp_path / "face.png")],
+                                   str(tmp_path / "none"), targets, attention_query=(0.5, 0.5))
