@@ -66,16 +66,26 @@ def write_run_file(directory: str, config: StarGANConfig, layout: LabelLayout) -
     os.replace(path + ".tmp", path)
 
 
-def read_run_config(directory: str, config_class=StarGANConfig):
-    """The config stored beside a run's checkpoints, refusing a run of another model family."""
+def read_run_file(directory: str) -> dict:
+    """A run directory's run.json: {"model": family, "config": ..., "layout": ...}."""
     path = os.path.join(directory, RUN_FILE)
     if not os.path.isfile(path):
         raise ConfigError(f"{directory} has no {RUN_FILE}: not a stargan_tf checkpoint directory")
     with open(path) as f:
-        run = json.load(f)
+        return json.load(f)
+
+
+def run_model_name(directory: str) -> str:
+    """The model family of a run directory ("stargan" or "stargan_v2"; runs from before v2 name none)."""
+    return read_run_file(directory).get("model", StarGANConfig.model_name)
+
+
+def read_run_config(directory: str, config_class=StarGANConfig):
+    """The config stored beside a run's checkpoints, refusing a run of another model family."""
+    run = read_run_file(directory)
     model_name = run.get("model", StarGANConfig.model_name)
     if model_name != config_class.model_name:
-        raise ConfigError(f"{path} is a {model_name} run, not {config_class.model_name}")
+        raise ConfigError(f"{os.path.join(directory, RUN_FILE)} is a {model_name} run, not {config_class.model_name}")
     return config_class(**run["config"])
 
 
