@@ -9,13 +9,11 @@ a variant is one flag away; the JSON line records the full config.
 import json
 import logging
 import os
-import platform
 import time
 
 from absl import app, flags
 
-import tensorflow as tf
-
+from host import machine
 from stargan_tf import cli
 from stargan_tf.training import train
 
@@ -27,18 +25,6 @@ flags.DEFINE_string("results_dir", "benchmarks/results", "where the JSON line, t
 flags.DEFINE_string("report_name", "quality", "file name stem of the report, table and grids in --results_dir")
 flags.DEFINE_integer("classifier_steps", CLASSIFIER_STEPS, "classifier training batches")
 FLAGS = flags.FLAGS
-
-
-def machine() -> dict:
-    """nproc, CPU model, TF version and the load when the benchmark started (other jobs may share the cores)."""
-    model = ""
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return {"nproc": os.cpu_count(), "cpu_model": model, "tensorflow": tf.__version__,
-            "python": platform.python_version(), "load_average_at_start": os.getloadavg()}
 
 
 def main(argv):

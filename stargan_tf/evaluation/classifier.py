@@ -51,15 +51,21 @@ def feature_model(classifier: keras.Model) -> keras.Model:
 def train_classifier(config: StarGANConfig, data: RunData, steps: int, batch_size: int = 32,
                      learning_rate: float = 1e-3) -> keras.Model:
     """Trains a classifier for `steps` batches of real training images (datasets alternating, flipped at random)."""
-    keras.utils.set_random_seed(config.seed)
-    classifier = build_classifier(config.image_size, data.layout.logit_dim)
-    classifier.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                       loss=lambda labels, logits: losses.domain_classification(logits, labels, data.layout))
+    keras.utils.set_random_seed(config.seed)  # Before the dataset: its shuffle order follows the global seed.
     batches = (data.training_dataset(dataclasses.replace(config, batch_size=batch_size))
                .map(lambda batch: (batch["image"], batch["label"])))
+    return fit_classifier(batches, data.layout, config.image_size, steps, config.seed, learning_rate)
+
+
+def fit_classifier(batches, layout: LabelLayout, image_size: int, steps: int, seed: int,
+                   learning_rate: float = 1e-3) -> keras.Model:
+    """A new classifier (initial weights from `seed`) fitted to `steps` (images, labels in `layout`) batches."""
+    keras.utils.set_random_seed(seed)
+    classifier = build_classifier(image_size, layout.logit_dim)
+    classifier.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                       loss=lambda labels, logits: losses.domain_classification(logits, labels, layout))
     history = classifier.fit(batches, epochs=1, steps_per_epoch=steps, shuffle=False, verbose=0)
-    logger.info("classifier trained for %d batches of %d, final loss %.4f", steps, batch_size,
-                history.history["loss"][-1])
+    logger.info("classifier trained for %d batches, final loss %.4f", steps, history.history["loss"][-1])
     return classifier
 
 

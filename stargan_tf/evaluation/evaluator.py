@@ -1,8 +1,9 @@
 """Evaluates a generator G(images, labels) on a run's held-out images: the domain classifier's accuracy on real
 images, then every test image translated to every target domain, classified, reconstructed and compared.
 
-`evaluate_generator` takes any callable generator, classifier and feature extractor (other model families reuse
-it); `evaluate_checkpoint` loads a stargan_tf run directory and writes the report and sample grids.
+`evaluate_generator` takes any callable generator, classifier and feature extractor; `evaluate_checkpoint` loads
+a stargan_tf run directory and writes the report and sample grids. StarGAN v2 (evaluator_v2.py) reuses the
+classifier, feature and checkpoint helpers.
 """
 from __future__ import annotations
 
@@ -13,12 +14,12 @@ import time
 
 import numpy as np
 
-from stargan_tf.config import ConfigError, StarGANConfig
+from stargan_tf.config import ConfigError
 from stargan_tf.data import pipeline
 from stargan_tf.data.sources import RunData, load_run_data, resolve_data_dirs
 from stargan_tf.evaluation import classifier as classifier_lib
 from stargan_tf.evaluation import metrics, report as report_lib
-from stargan_tf.labels import sample_targets
+from stargan_tf.labels import LabelLayout, sample_targets
 from stargan_tf.samples import save_png, translation_grid
 from stargan_tf.training import build_model, checkpoint_manager, read_run_config
 
@@ -126,20 +127,32 @@ def load_generator(checkpoint_dir: str):
     config = resolve_data_dirs(read_run_config(checkpoint_dir))
     data = load_run_data(config, verify_images=False)
     model = build_model(config, data.layout)
-    manager = checkpoint_manager(model, checkpoint_dir, max_to_keep=1)
+    restore_latest(model, checkpoint_manager(model, checkpoint_dir, max_to_keep=1), checkpoint_dir)
+    return config, data, model
+
+
+def restore_latest(model, manager, checkpoint_dir: str) -> None:
+    """Restores a run directory's newest checkpoint into `model` (any model family; optimizer state may stay)."""
     if manager.latest_checkpoint is None:
         raise ConfigError(f"--checkpoint_dir={checkpoint_dir} has run.json but no checkpoint")
     manager.checkpoint.restore(manager.latest_checkpoint).expect_partial()
     logger.info("restored %s (iteration %d)", manager.latest_checkpoint, int(model.iteration.numpy()))
-    return config, data, model
 
 
-def ensure_classifier(config: StarGANConfig, data: RunData, directory: str, steps: int):
-    """The classifier saved in `directory`, trained there first when there is none."""
+def ensure_classifier(directory: str, layout: LabelLayout, image_size: int, train):
+    """The classifier saved in `directory`, trained there first by train() -> keras.Model when there is none."""
     if not classifier_lib.has_classifier(directory):
-        logger.info("no classifier in %s: training one on the run's real images (%d batches)", directory, steps)
-        classifier_lib.save_classifier(classifier_lib.train_classifier(config, data, steps), directory, data.layout)
-    return classifier_lib.load_classifier(directory, data.layout, config.image_size)
+        logger.info("no classifier in %s: training one on the run's real training images", directory)
+        classifier_lib.save_classifier(train(), directory, layout)
+    return classifier_lib.load_classifier(directory, layout, image_size)
+
+
+def frechet_features(classifier, inception_weights: str = "") -> tuple:
+    """(features(images) -> [N, D], the distance's name, what the features are): InceptionV3 pool features
+    ("FID") given a local weights file, else the domain classifier's penultimate layer ("FD-classifier")."""
+    if inception_weights:
+        return inception_features(inception_weights), "FID", f"InceptionV3 pool ({inception_weights})"
+    return classifier_lib.feature_model(classifier), "FD-classifier", "domain classifier penultimate layer"
 
 
 def evaluate_checkpoint(checkpoint_dir: str, classifier_dir: str, output_dir: str, datasets=None,
@@ -152,18 +165,15 @@ def evaluate_checkpoint(checkpoint_dir: str, classifier_dir: str, output_dir: st
     if unknown:
         raise ConfigError(f"--dataset: the model was trained on {', '.join(data.splits)}, not {', '.join(unknown)}")
     start = time.time()
-    classifier = ensure_classifier(config, data, classifier_dir, classifier_steps)
+    classifier = ensure_classifier(classifier_dir, data.layout, config.image_size,
+                                   lambda: classifier_lib.train_classifier(config, data, classifier_steps))
     classifier_seconds = time.time() - start
-    if inception_weights:
-        features, frechet_name = inception_features(inception_weights), "FID"
-    else:
-        features, frechet_name = classifier_lib.feature_model(classifier), "FD-classifier"
+    features, frechet_name, frechet_description = frechet_features(classifier, inception_weights)
     start = time.time()
     result = evaluate_generator(model.generator, classifier, features, data, config.image_size, datasets, max_images)
     report = dict(result, checkpoint=checkpoint_dir, iteration=int(model.iteration.numpy()),
                   image_size=config.image_size, classifier_dir=classifier_dir, frechet_name=frechet_name,
-                  frechet_features="InceptionV3 pool (" + inception_weights + ")" if inception_weights
-                  else "domain classifier penultimate layer", classifier_seconds=round(classifier_seconds, 1),
+                  frechet_features=frechet_description, classifier_seconds=round(classifier_seconds, 1),
                   evaluation_seconds=round(time.time() - start, 1))
     os.makedirs(output_dir, exist_ok=True)
     for dataset in result["translation"]:

@@ -1,5 +1,5 @@
 """Translation metrics as plain numpy functions: classification accuracy of real and translated images,
-attribute preservation, and the Fréchet distance between feature sets.
+attribute preservation, the Fréchet distance between feature sets, and the diversity of several outputs.
 
 A target domain is one column of the paper's figures (`labels.sample_targets`): a CelebA attribute (a hair
 colour set exclusively, any other attribute toggled) or a RaFD expression. Translated images are judged
@@ -9,6 +9,8 @@ asked (nothing says which hair colour a RaFD face should keep), so preservation 
 dataset.
 """
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 
@@ -124,3 +126,30 @@ def frechet_distance(features1, features2) -> float:
             raise ValueError(f"frechet_distance: {name} must be [N >= 2, D], got shape {list(features.shape)}")
     return frechet_distance_from_moments(features1.mean(0), np.cov(features1, rowvar=False),
                                          features2.mean(0), np.cov(features2, rowvar=False))
+
+
+def mean_pairwise_distance(outputs, distance) -> np.ndarray:
+    """Per image, the mean of distance(outputs[i], outputs[j]) over the M(M-1)/2 pairs i < j of its M outputs:
+    the official StarGAN v2 diversity (there with LPIPS as the distance). outputs: a sequence of M per-output
+    batches (arrays [N, ...] or whatever `distance` takes); distance(a, b) -> [N]."""
+    if len(outputs) < 2:
+        raise ValueError(f"mean_pairwise_distance: needs at least 2 outputs per image, got {len(outputs)}")
+    pairs = [np.asarray(distance(outputs[i], outputs[j]), np.float64)
+             for i, j in itertools.combinations(range(len(outputs)), 2)]
+    return np.mean(pairs, axis=0)
+
+
+def pixel_l1_distance(images1, images2) -> np.ndarray:
+    """Mean absolute pixel difference per image [N], in [0, 1] pixel units (images in [-1, 1])."""
+    difference = np.abs(np.asarray(images1, np.float64) - np.asarray(images2, np.float64))
+    return difference.reshape(len(difference), -1).mean(axis=1) / 2.0
+
+
+def feature_distance(features1, features2) -> np.ndarray:
+    """Euclidean distance per row [N] between unit-normalised feature vectors [N, D] (in [0, 2]; 0 when one is a
+    positive multiple of the other)."""
+    def unit(features):
+        features = np.asarray(features, np.float64)
+        return features / np.maximum(np.linalg.norm(features, axis=1, keepdims=True), 1e-12)
+
+    return np.linalg.norm(unit(features1) - unit(features2), axis=1)
