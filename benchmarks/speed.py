@@ -1,15 +1,21 @@
 """Training and inference speed of StarGAN on this machine, with the analytic FLOPs and the matmul peak.
 
-    python benchmarks/speed.py                  # 128x128, batch 16, paper dims, float32 and mixed_bfloat16
-    python benchmarks/speed.py --quick          # a smoke test in about a minute (32x32, small networks)
+    python benchmarks/speed.py                  # 128x128, batch 16, paper dims: training, pipeline, inference
+    python benchmarks/speed.py --parts=inference --rounds=10    # inference latency only
+    python benchmarks/speed.py --quick          # a smoke test in a few minutes (32x32, small networks)
 
-Configurations (precisions) are measured side by side: every round times each of them in turn, and the
-figures are medians over rounds, so load from other processes affects all configurations alike. Prints one
-JSON line per configuration (and one per pipeline and matmul measurement) and writes them all to
-benchmarks/results/<name>.json with the machine load (/proc/loadavg) before and after.
+Configurations are measured side by side: every round times each of them in turn, and the figures are medians
+over rounds, so load from other processes affects all configurations alike. Training is timed per precision,
+with the model as trained (D's matmul convolutions and LeakyReLU without a second derivative, G's forward pass
+shared between the D and G updates) and with --baselines: by default D built from Keras's own Conv2D and
+LeakyReLU and no sharing (the code before these optimisations). Inference is timed for Keras (each
+precision), the loaded SavedModel and TFLite (LiteRT) under several interpreter settings. Prints one JSON
+line per measurement and writes them all to benchmarks/results/<name>.json with the machine load
+(/proc/loadavg) before and after.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -18,21 +24,26 @@ import statistics
 import sys
 import tempfile
 import time
+from unittest import mock
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
+import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-from absl import app, flags  # noqa: E402
+from absl import app, flags, logging  # noqa: E402
 
+from stargan_tf import export  # noqa: E402
 from stargan_tf.config import StarGANConfig  # noqa: E402
 from stargan_tf.data.sources import load_run_data  # noqa: E402
 from stargan_tf.data.synthetic import RAFD_EXPRESSIONS, write_celeba  # noqa: E402
 from stargan_tf.flops import stargan_flops  # noqa: E402
 from stargan_tf.labels import make_layout  # noqa: E402
+from stargan_tf.models import discriminator as discriminator_module  # noqa: E402
 from stargan_tf.training import build_model  # noqa: E402
 
+PARTS = ("training", "pipeline", "inference")
 FLAGS = flags.FLAGS
 flags.DEFINE_integer("image_size", 128, "image size")
 flags.DEFINE_integer("batch_size", 16, "batch size")
@@ -41,9 +52,17 @@ flags.DEFINE_integer("g_repeat_num", 6, "residual blocks in G")
 flags.DEFINE_integer("d_repeat_num", 6, "stride-2 convolutions in D")
 flags.DEFINE_enum("dataset", "celeba", ["celeba", "both"], "label layout of the model (5 or 15 label channels)")
 flags.DEFINE_list("precisions", ["float32", "mixed_bfloat16"], "precisions to compare side by side")
+flags.DEFINE_list("parts", list(PARTS), f"what to measure, some of {', '.join(PARTS)}")
+flags.DEFINE_list("baselines", ["keras_d"], "training baselines timed beside the model as trained: keras_d (D "
+                  "from Keras's Conv2D and LeakyReLU, no sharing: the code before these optimisations), keras_conv "
+                  "or keras_leaky_relu (only that layer from Keras: what each D change buys); empty: none")
 flags.DEFINE_integer("rounds", 5, "timed rounds (each times every configuration once)")
 flags.DEFINE_integer("warmup", 1, "untimed rounds first (tracing, oneDNN kernel selection)")
 flags.DEFINE_integer("pipeline_batches", 20, "batches timed for the input pipeline alone")
+flags.DEFINE_list("inference_formats", ["saved_model", "tflite_float32", "tflite_int8_dynamic"],
+                  f"exported formats timed for inference, some of {', '.join(export.FORMATS)}")
+flags.DEFINE_list("tflite_threads", ["1", "2"], "LiteRT interpreter thread counts to compare")
+flags.DEFINE_list("inference_batches", ["1", "16"], "batch sizes inference is timed at")
 flags.DEFINE_integer("intra_op_threads", 0, "tf.config.threading intra-op threads (0: TensorFlow's default)")
 flags.DEFINE_integer("inter_op_threads", 0, "tf.config.threading inter-op threads (0: TensorFlow's default)")
 flags.DEFINE_bool("quick", False, "smoke test: 32x32, conv dims 16, 2 residual blocks, D 4 layers, 2 rounds")
@@ -56,6 +75,10 @@ OFFICIAL = {128: {"d_step": 4.90, "g_step": 9.66, "iteration": 6.84, "inference_
             64: {"d_step": 2.11, "g_step": 2.55, "iteration": 2.62, "inference_ms": 24.0}}
 MATMUL_SIZE = 2048
 MATMUL_REPEATS = 8
+# LiteRT interpreter settings compared: XNNPACK (its default delegate), XNNPACK with its flag-protected
+# features (among them dynamic-range quantized convolutions), and the built-in kernels without delegates.
+TFLITE_SETTINGS = {"xnnpack": {}, "xnnpack_latest": {"experimental_default_delegate_latest_features": True},
+                   "builtin": {"experimental_op_resolver_type": "BUILTIN_WITHOUT_DEFAULT_DELEGATES"}}
 
 
 def load() -> list[float]:
@@ -81,7 +104,7 @@ def emit(record: dict, records: list) -> None:
     print(json.dumps(record), flush=True)
 
 
-def matmul_peaks(precisions, rounds) -> dict:
+def matmul_peaks(rounds) -> dict:
     """Median GFLOP/s of a square float32 and bfloat16 matmul, the machine's attainable peak per precision."""
 
     dtypes = {"float32": tf.float32, "bfloat16": tf.bfloat16}
@@ -113,80 +136,96 @@ def peak_dtype(precision: str) -> str:
     return "bfloat16" if precision == "mixed_bfloat16" else "float32"
 
 
+# Baseline name: the layers of ours that Keras's replace in D (see keras_discriminator_layers).
+BASELINES = {"keras_d": ("MatmulConv2D", "LeakyReLU"), "keras_conv": ("MatmulConv2D",),
+             "keras_leaky_relu": ("LeakyReLU",)}
+KERAS_LAYERS = {"MatmulConv2D": keras.layers.Conv2D, "LeakyReLU": keras.layers.LeakyReLU}
+
+
+@contextlib.contextmanager
+def keras_discriminator_layers(names):
+    """Discriminators built inside use Keras's layer for each of ours named (MatmulConv2D -> Conv2D, LeakyReLU):
+    D as it was before those optimisations."""
+    with contextlib.ExitStack() as stack:
+        for name in names:
+            stack.enter_context(mock.patch.object(discriminator_module, name, KERAS_LAYERS[name]))
+        yield
+
+
 class Candidate:
-    """One precision's model and its compiled D step, G step, G forward and fit train step on a fixed batch."""
+    """One training configuration: its model and compiled steps on a fixed batch.
 
-    def __init__(self, precision: str, config, layout, batch):
+    d_step: a D update with its own G forward pass (n_critic - 1 of every n_critic iterations); g_step: a G
+    update alone (the official code's G step); d_and_g_step: both updates sharing G's forward pass (the
+    iteration that updates G). A baseline (one of BASELINES) times d_step and g_step only: its iteration is
+    the one before sharing, D + G / n_critic.
+    """
 
-
-        self.precision = precision
-        self.model = build_model(config, layout)
+    def __init__(self, precision: str, baseline: str | None, config, layout, batch):
+        self.precision, self.baseline = precision, baseline
+        self.name = precision + (f" (baseline {baseline})" if baseline else "")
+        with keras_discriminator_layers(BASELINES[baseline] if baseline else ()):
+            self.model = build_model(config, layout)
         model = self.model
         x, c_org, c_trg, alpha = batch["image"], batch["label"], batch["target_label"], batch["alpha"]
-        self.d_step = tf.function(lambda: model._d_step(x, c_org, c_trg, alpha))
-        self.g_step = tf.function(lambda: model._g_step(x, c_org, c_trg))
-        self.g_forward = tf.function(lambda: model.generator(x, c_trg))
-        single = {key: value[:1] for key, value in batch.items()}
-        self.g_forward_1 = tf.function(lambda: model.generator(single["image"], single["label"]))
+        self.parts = {"d_step": tf.function(lambda: model._d_step(x, c_org, c_trg, alpha)),
+                      "g_step": tf.function(lambda: model._g_step(x, c_org, c_trg))}
+        if not baseline:
+            self.parts["d_and_g_step"] = tf.function(lambda: model._g_step(
+                x, c_org, c_trg, lambda x_fake: model._d_step(x, c_org, c_trg, alpha, x_fake)))
+            self.memory_batches = iter(tf.data.Dataset.from_tensors(batch).repeat())
+            # model.fit steps (the real train_step: schedule, tf.cond, updates) without and with the G update.
+            self.parts["fit_step_d_only"] = lambda: self.fit_step(self.memory_batches, step=0)
+            self.parts["fit_step_with_g"] = lambda: self.fit_step(self.memory_batches, step=config.n_critic - 1)
+            model.make_train_function()
         self.flops = stargan_flops(model, config.batch_size)
-        model.make_train_function()
-        self.memory_batches = iter(tf.data.Dataset.from_tensors(batch).repeat())
-        self.seconds = {"d_step": [], "g_step": [], "g_forward_16": [], "g_forward_1": [], "fit_step_d_only": []}
+        self.seconds = {name: [] for name in self.parts}
 
-    def fit_step(self, iterator):
-        """One model.fit step (the real train_step: schedule, tf.cond, D update, maybe G update)."""
+    def fit_step(self, iterator, step: int = 0):
+        """One model.fit step at a step count (so at a known place in the n_critic cycle)."""
+        self.model.step.assign(step)
         return self.model.train_function(iterator)
 
     def run_round(self, timings: bool):
-        parts = {"d_step": self.d_step, "g_step": self.g_step, "g_forward_16": self.g_forward,
-                 "g_forward_1": self.g_forward_1}
-        for name, fn in parts.items():
+        for name, fn in self.parts.items():
             seconds = timed(fn)
             if timings:
                 self.seconds[name].append(seconds)
-        # A fit step that does not update G (step 0 of n_critic > 1): the D step plus train_step's overhead.
-        self.model.step.assign(0)
-        seconds = timed(lambda: self.fit_step(self.memory_batches))
-        if timings:
-            self.seconds["fit_step_d_only"].append(seconds)
 
     def record(self, config, peaks) -> dict:
         m = {name: median(values) for name, values in self.seconds.items()}
-        iteration = m["d_step"] + m["g_step"] / config.n_critic
+        n = config.n_critic
+        unshared = m["d_step"] + m["g_step"] / n
+        iteration = unshared if self.baseline else ((n - 1) * m["d_step"] + m["d_and_g_step"]) / n
         flops = self.flops
         achieved = flops.iteration / iteration / 1e9
         peak = peaks[peak_dtype(self.precision)]
         official = OFFICIAL.get(config.image_size) if (config.batch_size, config.g_conv_dim) == (16, 64) else None
         record = {
-            "kind": "training_step", "precision": self.precision, "image_size": config.image_size,
-            "batch_size": config.batch_size, "conv_dim": config.g_conv_dim, "g_repeat_num": config.g_repeat_num,
-            "d_repeat_num": config.d_repeat_num, "dataset": config.dataset, "n_critic": config.n_critic,
-            "rounds": len(self.seconds["d_step"]),
-            "d_step_s": m["d_step"], "g_step_s": m["g_step"], "iteration_s": iteration,
-            "images_per_s": config.batch_size / iteration,
-            "fit_step_d_only_s": m["fit_step_d_only"],
-            "train_step_overhead_s": m["fit_step_d_only"] - m["d_step"],
-            "g_forward_batch16_s": m["g_forward_16"],
-            "shared_fake_saving_per_iteration_s": m["g_forward_16"] / config.n_critic,
-            "inference_ms_per_image_batch1": 1000 * m["g_forward_1"],
-            "inference_ms_per_image_batch16": 1000 * m["g_forward_16"] / config.batch_size,
+            "kind": "training_step", "configuration": self.name, "precision": self.precision,
+            "baseline": self.baseline, "image_size": config.image_size, "batch_size": config.batch_size,
+            "conv_dim": config.g_conv_dim, "g_repeat_num": config.g_repeat_num, "d_repeat_num": config.d_repeat_num,
+            "dataset": config.dataset, "n_critic": n, "rounds": len(self.seconds["d_step"]),
+            **{f"{name}_s": value for name, value in m.items()},
+            "iteration_s": iteration, "iteration_unshared_s": unshared, "images_per_s": config.batch_size / iteration,
             "flops_g_forward": flops.generator_forward, "flops_d_forward": flops.discriminator_forward,
             "flops_d_step": flops.d_step, "flops_g_step": flops.g_step, "flops_iteration": flops.iteration,
             "achieved_gflops": achieved, "matmul_peak_gflops": peak, "peak_dtype": peak_dtype(self.precision),
             "fraction_of_peak": achieved / peak,
             "all_seconds": self.seconds,
         }
+        if not self.baseline:
+            fit_iteration = ((n - 1) * m["fit_step_d_only"] + m["fit_step_with_g"]) / n
+            record.update({"sharing_saves_per_iteration_s": unshared - iteration,
+                           "fit_iteration_s": fit_iteration, "train_step_overhead_s": fit_iteration - iteration})
         if official:
             record.update({"official_iteration_s": official["iteration"],
-                           "iteration_vs_official": iteration / official["iteration"],
-                           "official_inference_ms": official["inference_ms"]})
+                           "iteration_vs_official": iteration / official["iteration"]})
         return record
 
 
 def pipeline_throughput(config, image_dir, attr_path, batches: int) -> tuple[float, object]:
     """Images/s the training tf.data pipeline delivers alone (decode, crop, resize, flip, draws), and it."""
-
-
     config = dataclasses.replace(config, dataset="celeba", celeba_image_dir=image_dir, attr_path=attr_path,
                                  celeba_test_size=0)
     data = load_run_data(config)
@@ -199,8 +238,84 @@ def pipeline_throughput(config, image_dir, attr_path, batches: int) -> tuple[flo
     return batches * config.batch_size / (time.perf_counter() - start), data.training_dataset(config)
 
 
+class SettingsTFLiteTranslator(export.TFLiteTranslator):
+    """export.TFLiteTranslator on a LiteRT interpreter with extra settings (one of TFLITE_SETTINGS)."""
+
+    def __init__(self, model_content: bytes, num_threads: int, settings: dict):
+        from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+        settings = dict(settings)
+        if "experimental_op_resolver_type" in settings:
+            settings["experimental_op_resolver_type"] = OpResolverType[settings["experimental_op_resolver_type"]]
+        interpreter = Interpreter(model_content=model_content, num_threads=num_threads, **settings)
+        self.run = interpreter.get_signature_runner(export.TFLITE_SIGNATURE)
+
+
+def inference_backends(candidates, layout, size: int, images, targets, directory: str):
+    """{name: (exported format or None, fn(images, targets))} for Keras (each precision), the SavedModel and
+    each TFLite format under each interpreter setting, all of the float32 candidate's G; and the exported
+    formats' sizes and parity against Keras."""
+    backends = {}
+    for candidate in candidates:
+        if not candidate.baseline:
+            generator = tf.function(candidate.model.generator)
+            backends[f"keras_{candidate.precision}"] = (
+                None, lambda x, c, g=generator: g(tf.constant(x), tf.constant(c)))
+    float32 = next(c for c in candidates if c.precision == "float32" and not c.baseline)
+    serving = export.ServingModel(float32.model.generator, layout, size)
+    formats = export.export_formats(serving, directory, 1, FLAGS.inference_formats, (images, targets),
+                                    calibration=list(zip(images, targets)))
+    for name, result in formats.items():
+        if name == export.SAVED_MODEL:
+            signature = tf.saved_model.load(result["path"]).signatures["translate_float"]
+            backends[name] = (name, lambda x, c: signature(image=tf.constant(x), target_labels=tf.constant(c))
+                              ["translated"])
+            continue
+        with open(result["path"], "rb") as f:
+            content = f.read()
+        for threads in map(int, FLAGS.tflite_threads):
+            for setting, options in TFLITE_SETTINGS.items():
+                backends[f"{name}_{setting}_threads{threads}"] = (
+                    name, SettingsTFLiteTranslator(content, threads, options))
+    return backends, formats
+
+
+def time_inference(backends, images, targets, rounds: int, warmup: int) -> dict:
+    """{backend: {batch: [seconds per call]}}, backends and batch sizes interleaved in every round."""
+    batches = [int(b) for b in FLAGS.inference_batches]
+    seconds = {name: {batch: [] for batch in batches} for name in backends}
+    for round_index in range(warmup + rounds):
+        for name, (_, run) in backends.items():
+            for batch in batches:
+                elapsed = timed(lambda: np.asarray(run(images[:batch], targets[:batch])))
+                if round_index >= warmup:
+                    seconds[name][batch].append(elapsed)
+    return seconds
+
+
+def inference_records(backends, seconds, formats, size: int) -> list[dict]:
+    """One record per backend: ms per image at each batch size, and its exported format's size and parity."""
+    official = OFFICIAL.get(size, {}).get("inference_ms")
+    records = []
+    for name, per_batch in seconds.items():
+        record = {"kind": "inference", "backend": name, "image_size": size,
+                  **{f"ms_per_image_batch{batch}": 1000 * median(values) / batch
+                     for batch, values in per_batch.items()},
+                  "official_pytorch_ms_batch1": official}
+        format_name = backends[name][0]
+        if format_name:
+            record.update({key: value for key, value in formats[format_name].items() if key != "path"})
+        records.append({**record, "all_seconds": per_batch})
+    return records
+
+
 def main(argv):
     del argv
+    logging.set_verbosity(logging.WARNING)  # the exporters log every asset they write
+    for flag, known in (("parts", PARTS), ("baselines", BASELINES)):
+        unknown = sorted(set(FLAGS[flag].value) - set(known))
+        if unknown:
+            raise app.UsageError(f"--{flag}: unknown {', '.join(unknown)}; expected some of {', '.join(known)}")
     if FLAGS.intra_op_threads:
         tf.config.threading.set_intra_op_parallelism_threads(FLAGS.intra_op_threads)
     if FLAGS.inter_op_threads:
@@ -216,6 +331,9 @@ def main(argv):
     base = StarGANConfig(image_size=size, batch_size=FLAGS.batch_size, g_conv_dim=conv_dim, d_conv_dim=conv_dim,
                          g_repeat_num=g_repeat, d_repeat_num=d_repeat, dataset=FLAGS.dataset).validate()
     layout = make_layout(base.datasets, base.selected_attrs, RAFD_EXPRESSIONS)
+    precisions = FLAGS.precisions
+    if "inference" in FLAGS.parts and "float32" not in precisions:
+        precisions = ["float32"] + precisions  # inference exports the float32 G
 
     with tempfile.TemporaryDirectory() as root:
         image_dir, attr_path = write_celeba(os.path.join(root, "celeba"), 4 * FLAGS.batch_size, seed=0)
@@ -224,38 +342,48 @@ def main(argv):
         if FLAGS.dataset == "both":  # the joint model's label width: embed the CelebA labels into its layout
             for key in ("label", "target_label"):
                 batch[key] = tf.constant(layout.embed("celeba", batch[key].numpy()), tf.float32)
-
-        candidates = [Candidate(precision, dataclasses.replace(base, precision=precision).validate(), layout, batch)
-                      for precision in FLAGS.precisions]
-        peaks = matmul_peaks(FLAGS.precisions, max(3, rounds))
-        for round_index in range(FLAGS.warmup + rounds):
+        configs = {precision: dataclasses.replace(base, precision=precision).validate() for precision in precisions}
+        candidates = [Candidate(precision, None, configs[precision], layout, batch) for precision in precisions]
+        if "training" in FLAGS.parts:
+            candidates += [Candidate(precision, baseline, configs[precision], layout, batch)
+                           for baseline in FLAGS.baselines for precision in precisions]
+            peaks = matmul_peaks(max(3, rounds))
+            for round_index in range(FLAGS.warmup + rounds):
+                for candidate in candidates:
+                    candidate.run_round(timings=round_index >= FLAGS.warmup)
             for candidate in candidates:
-                candidate.run_round(timings=round_index >= FLAGS.warmup)
+                emit(candidate.record(base, peaks), records)
+            for dtype, gflops in peaks.items():
+                emit({"kind": "matmul_peak", "dtype": dtype, "size": MATMUL_SIZE, "gflops": gflops}, records)
 
-        # Training fed by the real input pipeline vs the same steps fed from memory, interleaved, for the
-        # fastest precision (where the pipeline is most likely to be what training waits on).
-        fastest = min(candidates, key=lambda c: median(c.seconds["d_step"]))
-        pipeline_iterator = iter(pipeline)
-        fed = {"pipeline": [], "memory": []}
-        for round_index in range(1 + rounds):
-            for source, iterator in (("pipeline", pipeline_iterator), ("memory", fastest.memory_batches)):
-                fastest.model.step.assign(0)
-                seconds = timed(lambda: fastest.fit_step(iterator))
-                if round_index:
-                    fed[source].append(seconds)
+        if "pipeline" in FLAGS.parts:
+            # Training fed by the real input pipeline vs the same steps fed from memory, interleaved, for the
+            # last precision asked for (the fastest: where the pipeline is most likely what training waits on).
+            fastest = next(c for c in candidates if c.precision == FLAGS.precisions[-1] and not c.baseline)
+            pipeline_iterator = iter(pipeline)
+            fed = {"pipeline": [], "memory": []}
+            for round_index in range(1 + rounds):
+                for source, iterator in (("pipeline", pipeline_iterator), ("memory", fastest.memory_batches)):
+                    seconds = timed(lambda: fastest.fit_step(iterator))
+                    if round_index:
+                        fed[source].append(seconds)
+            emit({"kind": "input_pipeline", "image_size": size, "source": "CelebA-format JPEG 178x218 (synthetic)",
+                  "transforms": "decode, center crop 178, antialiased resize, flip, target labels, alpha",
+                  "pipeline_alone_images_per_s": pipeline_images_per_s,
+                  "training_consumes_images_per_s": {record["configuration"]: record["images_per_s"]
+                                                     for record in records if record["kind"] == "training_step"},
+                  "fit_step_fed_by_pipeline_s": median(fed["pipeline"]),
+                  "fit_step_fed_from_memory_s": median(fed["memory"]),
+                  "pipeline_fed_vs_memory": median(fed["pipeline"]) / median(fed["memory"]),
+                  "precision": fastest.precision, "all_seconds": fed}, records)
 
-    for candidate in candidates:
-        emit(candidate.record(base, peaks), records)
-    for dtype, gflops in peaks.items():
-        emit({"kind": "matmul_peak", "dtype": dtype, "size": MATMUL_SIZE, "gflops": gflops}, records)
-    consumption = {c.precision: base.batch_size / c.record(base, peaks)["iteration_s"] for c in candidates}
-    emit({"kind": "input_pipeline", "image_size": size, "source": "CelebA-format JPEG 178x218 (synthetic)",
-          "transforms": "decode, center crop 178, antialiased resize, flip, target labels, alpha",
-          "pipeline_alone_images_per_s": pipeline_images_per_s,
-          "training_consumes_images_per_s": consumption,
-          "fit_step_fed_by_pipeline_s": median(fed["pipeline"]), "fit_step_fed_from_memory_s": median(fed["memory"]),
-          "pipeline_fed_vs_memory": median(fed["pipeline"]) / median(fed["memory"]), "precision": fastest.precision,
-          "all_seconds": fed}, records)
+        if "inference" in FLAGS.parts:
+            images, targets = batch["image"].numpy(), batch["target_label"].numpy()
+            backends, formats = inference_backends(candidates, layout, size, images, targets,
+                                                   os.path.join(root, "exported"))
+            seconds = time_inference(backends, images, targets, rounds, FLAGS.warmup)
+            for record in inference_records(backends, seconds, formats, size):
+                emit(record, records)
 
     summary = {"name": name, "load_before": load_before, "load_after": load(), "cpu_count": os.cpu_count(),
                "machine": platform.processor() or platform.machine(), "tensorflow": tf.__version__,

@@ -9,12 +9,15 @@ def spectrally_normalized(layer: keras.layers.Layer, enabled: bool) -> keras.lay
     The wrapper divides the kernel by its largest singular value (one power iteration) in calls with
     training=True, and stores the result in the kernel.
     """
-    return keras.layers.SpectralNormalization(layer, name=f"{layer.name}_sn") if enabled else layer
+    if not enabled:
+        return layer
+    return keras.layers.SpectralNormalization(layer, name=f"{layer.name}_sn", dtype=layer.dtype_policy)
 
 
-def conv1x1(filters: int, name: str, spectral_norm: bool = False) -> keras.layers.Layer:
-    """A bias-free 1x1 convolution."""
-    return spectrally_normalized(keras.layers.Conv2D(filters, 1, use_bias=False, name=name), spectral_norm)
+def conv1x1(filters: int, name: str, spectral_norm: bool = False, dtype=None) -> keras.layers.Layer:
+    """A bias-free 1x1 convolution under the dtype policy `dtype` (None: the global policy)."""
+    return spectrally_normalized(keras.layers.Conv2D(filters, 1, use_bias=False, name=name, dtype=dtype),
+                                 spectral_norm)
 
 
 @keras.saving.register_keras_serializable(package="stargan_tf")
@@ -33,10 +36,10 @@ class SelfAttention(keras.layers.Layer):
     def build(self, input_shape):
         channels = input_shape[-1]
         key_channels, value_channels = max(1, channels // 8), max(1, channels // 2)
-        self.key = conv1x1(key_channels, "f", self.spectral_norm)
-        self.query = conv1x1(key_channels, "g", self.spectral_norm)
-        self.value = conv1x1(value_channels, "h", self.spectral_norm)
-        self.out = conv1x1(channels, "v", self.spectral_norm)
+        # The block's own policy: build() may run outside the mixed-precision scope the block was created in.
+        self.key, self.query, self.value, self.out = (
+            conv1x1(filters, name, self.spectral_norm, self.dtype_policy)
+            for filters, name in ((key_channels, "f"), (key_channels, "g"), (value_channels, "h"), (channels, "v")))
         for conv in (self.key, self.query, self.value):
             conv.build(input_shape)
         self.out.build(tuple(input_shape[:-1]) + (value_channels,))

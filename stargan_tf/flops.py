@@ -2,9 +2,9 @@
 
 Counting rule (documented in the README): a convolution's forward pass costs F = 2 * MACs =
 2 * N * H_out * W_out * kh * kw * C_in * C_out (for a transposed convolution, H_in * W_in of its input).
-Its backward pass costs 2F (gradients with respect to its input and to its weights). Only convolutions
-are counted (they are over 99% of the arithmetic); elementwise ops, norms and the optimizer are not, so the
-figure is a lower bound of the work done. With Fg = G forward, Fd = D forward of one batch:
+Its backward pass costs 2F (gradients with respect to its input and to its weights). Only convolutions and
+matrix multiplies (D's last convolutions run as matmuls, with the same count) are counted: over 99% of the
+arithmetic; elementwise ops, norms and the optimizer are not, so the figure is a lower bound of the work done. With Fg = G forward, Fd = D forward of one batch:
 
 - D step: G forward for x_fake (Fg); D forward on x_real and x_fake (2 Fd) and backward (4 Fd); gradient
   penalty: D forward on x_hat (Fd), its inner backward to x_hat (Fd, input gradients only) and the outer
@@ -22,11 +22,20 @@ import dataclasses
 import numpy as np
 import tensorflow as tf
 
+# Matmul op types and the attribute saying whether their first input is transposed.
+_MATMUL_TRANSPOSE_A = {"MatMul": "transpose_a", "BatchMatMulV2": "adj_x", "BatchMatMulV3": "adj_x"}
+
 
 def conv_flops(graph: tf.Graph) -> int:
-    """Forward FLOPs of the convolutions in a traced graph (Conv2D and transposed Conv2DBackpropInput ops)."""
+    """Forward FLOPs of the convolutions and matmuls in a traced graph (Conv2D, transposed Conv2DBackpropInput,
+    MatMul and BatchMatMul ops)."""
     total = 0
     for op in graph.get_operations():
+        if op.type in _MATMUL_TRANSPOSE_A:  # 2 x output elements x the contracted dimension
+            a_shape = op.inputs[0].shape.as_list()
+            contracted = a_shape[-2] if op.get_attr(_MATMUL_TRANSPOSE_A[op.type]) else a_shape[-1]
+            total += 2 * int(np.prod(op.outputs[0].shape.as_list())) * contracted
+            continue
         if op.type == "Conv2D":
             kh, kw, c_in, c_out = op.inputs[1].shape.as_list()
             positions = np.prod(op.outputs[0].shape.as_list()[:3])

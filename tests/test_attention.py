@@ -3,6 +3,7 @@ import keras
 import numpy as np
 import pytest
 
+from stargan_tf import precision
 from stargan_tf.attention import SelfAttention
 from stargan_tf.models.discriminator import Discriminator
 from stargan_tf.models.generator import Generator
@@ -118,3 +119,12 @@ def test_spectral_norm_covers_the_attention_convs():
 def test_unknown_stage_is_refused_with_the_stages_listed(network):
     with pytest.raises(ValueError, match=r"unknown stages \['(res|conv)2'\]; the stages are .*(res1|conv1)"):
         network()
+
+
+@pytest.mark.parametrize("spectral_norm", [False, True])
+def test_block_built_outside_its_mixed_precision_scope_computes_in_its_policy(spectral_norm):
+    with precision.policy("mixed_bfloat16"):
+        block = SelfAttention(spectral_norm=spectral_norm)
+    outputs = block(keras.ops.zeros([1, 4, 4, 16], "bfloat16"), training=True)  # built here, under float32
+    assert outputs.dtype == "bfloat16"
+    assert {conv.compute_dtype for conv in (block.key, block.query, block.value, block.out)} == {"bfloat16"}

@@ -2,11 +2,14 @@
 import dataclasses
 import os
 
+import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from conftest import tiny_config
 from stargan_tf.config import ConfigError
+from stargan_tf.models.stargan import G_LOSS_NAMES
 from stargan_tf.training import build_model, checkpoint_manager, prepare, train
 
 
@@ -98,3 +101,40 @@ def test_generator_alone_restores_every_weight_from_a_training_checkpoint(tiny_d
     assert len(generator.weights) == len(trained.generator.weights) > 10
     for restored, expected in zip(generator.weights, trained.generator.weights):
         np.testing.assert_array_equal(restored.numpy(), expected.numpy())
+
+
+@pytest.mark.parametrize("overrides, update_g", [
+    (dict(), None),  # the paper's model under model.fit on one device: the G update inside tf.cond
+    # Loss scaling, the self-attention / hinge variant, and the Python decision of distribute.fit.
+    (dict(precision="mixed_float16", adv_loss="hinge", g_attention_at=("res0",), d_attention_at=("conv0",),
+          d_spectral_norm=True), True),
+])
+def test_g_step_sharing_g_forward_with_the_d_step_equals_the_unshared_steps(tiny_data, tmp_path, overrides, update_g):
+    config, data, model = prepare(tiny_config(tiny_data, tmp_path, dataset="celeba", n_critic=1, **overrides))
+    reference = build_model(config, data.layout)
+    reference.set_weights(model.get_weights())
+    for optimizer in (model.d_optimizer, model.g_optimizer, reference.d_optimizer, reference.g_optimizer):
+        if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):  # float16 overflows at the initial
+            optimizer.dynamic_scale.assign(256.0)  # scale, 32768, and the first updates would be skipped
+    initial = weights_of(model)
+    batch = next(iter(data.training_dataset(config)))
+    x_real, c_org, c_trg, alpha = batch["image"], batch["label"], batch["target_label"], batch["alpha"]
+    logs = tf.function(lambda: model.train_step(batch, update_g=update_g))()
+
+    @tf.function  # as train_step runs (graph and eager results differ in the last bits)
+    def unshared_steps():  # the official order, G(x_real, c_trg) computed by each update
+        for optimizer, lr in zip((reference.d_optimizer, reference.g_optimizer), reference.learning_rates(0)):
+            optimizer.learning_rate.assign(lr)
+        d_logs = reference._d_step(x_real, c_org, c_trg, alpha)
+        return d_logs, reference._g_step(x_real, c_org, c_trg)[1]
+
+    d_logs, g_losses = unshared_steps()
+    changed = [not np.array_equal(a, b) for a, b in zip(initial, weights_of(model))]
+    g_count = len(model.generator.weights)
+    assert any(changed[:g_count]) and any(changed[g_count:])  # both networks were updated
+    for name, value in list(d_logs.items()) + list(zip(G_LOSS_NAMES, g_losses)):
+        np.testing.assert_allclose(logs[name], np.mean(value), rtol=1e-5, err_msg=name)
+    state = [v.numpy() for v in model.d_optimizer.variables + model.g_optimizer.variables]
+    reference_state = [v.numpy() for v in reference.d_optimizer.variables + reference.g_optimizer.variables]
+    for a, b in zip(weights_of(model) + state, weights_of(reference) + reference_state):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)

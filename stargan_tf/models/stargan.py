@@ -75,12 +75,15 @@ class StarGAN(keras.Model):
     def _average(self, per_example):
         return tf.nn.compute_average_loss(per_example)
 
-    def _d_step(self, x_real, c_org, c_trg, alpha):
+    def _d_step(self, x_real, c_org, c_trg, alpha, x_fake=None):
+        """D update on x_real and the fakes G(x_real, c_trg), passed in as x_fake when already computed."""
         c = self.config
+        if x_fake is None:
+            x_fake = self.generator(x_real, c_trg)
+        x_fake = tf.stop_gradient(x_fake)
         with tf.GradientTape() as tape:
             # training=True: spectral normalization (when on) updates D's weights only in training calls.
             src_real, cls_real = self.discriminator(x_real, training=True)
-            x_fake = tf.stop_gradient(self.generator(x_real, c_trg))
             src_fake, _ = self.discriminator(x_fake, training=True)
             loss_real, loss_fake = self.d_adversarial(src_real, src_fake)
             loss_cls = losses.domain_classification(cls_real, c_org, self.layout)
@@ -96,10 +99,20 @@ class StarGAN(keras.Model):
         self.d_optimizer.apply_gradients(zip(tape.gradient(total, variables), variables))
         return logs
 
-    def _g_step(self, x_real, c_org, c_trg):
+    def _g_step(self, x_real, c_org, c_trg, d_update=None):
+        """G update; with d_update(x_fake), the iteration's D update first, on this step's G(x_real, c_trg).
+
+        G's forward pass does not depend on D, so handing it to the D update is exact and saves one G forward
+        per G update, while G's losses below still see the updated D (the official order: D, then G).
+        Returns (d_update's logs, or {} without it; G's losses).
+        """
         c = self.config
+        d_logs = {}
         with tf.GradientTape() as tape:
             x_fake = self.generator(x_real, c_trg)
+            if d_update is not None:
+                with tape.stop_recording():
+                    d_logs = d_update(x_fake)
             src_fake, cls_fake = self.discriminator(x_fake, training=True)
             loss_fake = self.g_adversarial(src_fake)
             loss_cls = losses.domain_classification(cls_fake, c_trg, self.layout)
@@ -111,7 +124,7 @@ class StarGAN(keras.Model):
         self.g_optimizer.apply_gradients(zip(tape.gradient(total, variables), variables))
         for variable, value in zip(self.last_g_losses, (loss_fake, loss_cls, loss_rec)):
             variable.assign(tf.reduce_mean(value))
-        return self._last_g_losses()
+        return d_logs, self._last_g_losses()
 
     def _last_g_losses(self):
         return [tf.identity(variable) for variable in self.last_g_losses]
@@ -121,7 +134,8 @@ class StarGAN(keras.Model):
         return (iteration + 1) % self.config.n_critic == 0
 
     def train_step(self, data, update_g=None):
-        """One D update on the batch, and a G update on the same batch every n_critic-th iteration.
+        """One D update on the batch, and a G update on the same batch every n_critic-th iteration (sharing
+        G(x_real, c_trg) with the D update, see _g_step).
 
         update_g None decides in the graph (tf.cond), as model.fit on one device needs. Under a distribution
         strategy the G update's cross-replica sync cannot sit inside a tf.cond, so stargan_tf.distribute.fit
@@ -132,15 +146,22 @@ class StarGAN(keras.Model):
         d_lr, g_lr = self.learning_rates(iteration)
         self.d_optimizer.learning_rate.assign(d_lr)
         self.g_optimizer.learning_rate.assign(g_lr)
-        logs = {name: tf.reduce_mean(value) for name, value in self._d_step(x_real, c_org, c_trg, alpha).items()}
+
+        def d_step():
+            return self._d_step(x_real, c_org, c_trg, alpha), self._last_g_losses()
+
+        def d_and_g_steps():
+            return self._g_step(x_real, c_org, c_trg,
+                                lambda x_fake: self._d_step(x_real, c_org, c_trg, alpha, x_fake))
+
         if update_g is None:
             if tf.distribute.has_strategy():
                 raise RuntimeError("StarGAN cannot train with model.fit under a tf.distribute strategy (its G "
                                    "update would sync replicas inside a tf.cond): use stargan_tf.distribute.fit")
-            g_losses = tf.cond(self.is_g_step(iteration), lambda: self._g_step(x_real, c_org, c_trg),
-                               self._last_g_losses)
+            d_logs, g_losses = tf.cond(self.is_g_step(iteration), d_and_g_steps, d_step)
         else:
-            g_losses = self._g_step(x_real, c_org, c_trg) if update_g else self._last_g_losses()
+            d_logs, g_losses = d_and_g_steps() if update_g else d_step()
+        logs = {name: tf.reduce_mean(value) for name, value in d_logs.items()}
         logs.update(zip(G_LOSS_NAMES, g_losses))
         logs.update({"d/lr": d_lr, "g/lr": g_lr})
         self.step.assign_add(1)
