@@ -16,6 +16,14 @@ setup(
         "absl-py",
         "tensorboard",
     ],
+    entry_points={"console_scripts": [
+        "stargan-train=stargan_tf.commands.train:run",
+        "stargan-translate=stargan_tf.commands.translate:run",
+        "stargan-export=stargan_tf.commands.export:run",
+        "stargan-evaluate=stargan_tf.commands.evaluate:run",
+        "stargan-import-official=stargan_tf.commands.import_official:run",
+        "stargan-train-classifier=stargan_tf.commands.train_classifier:run",
+    ]},
     extras_require={
         "gpu": ["tensorflow[and-cuda]>=2.16"],
         # LiteRT runs the TFLite exports as phones do; tensorflow-serving-api writes TF Serving warm-up requests

@@ -13,7 +13,7 @@ import sys
 import tempfile
 import time
 
-from stargan_tf import distribute
+from stargan_tf.core import distribute
 
 distribute.split_cpu(2)
 
@@ -21,9 +21,9 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from absl import app, flags  # noqa: E402
 
-from stargan_tf.config import PRESETS, StarGANConfig  # noqa: E402
+from stargan_tf.families.stargan.config import PRESETS, StarGANConfig  # noqa: E402
 from stargan_tf.data.synthetic import write_celeba, write_rafd  # noqa: E402
-from stargan_tf.training import prepare  # noqa: E402
+from stargan_tf.core.trainer import prepare  # noqa: E402
 
 flags.DEFINE_integer("steps", 60, "timed steps per round (after warm-up)")
 flags.DEFINE_integer("rounds", 2, "rounds of (one device, two replicas)")

@@ -25,10 +25,10 @@ import tensorflow as tf  # noqa: E402
 from absl import app, flags  # noqa: E402
 from tensorflow.tsl.profiler.protobuf import xplane_pb2  # noqa: E402
 
-from stargan_tf.config import PRECISIONS, StarGANConfig  # noqa: E402
+from stargan_tf.families.stargan.config import PRECISIONS, StarGANConfig  # noqa: E402
 from stargan_tf.data.synthetic import RAFD_EXPRESSIONS  # noqa: E402
-from stargan_tf.labels import make_layout  # noqa: E402
-from stargan_tf.training import build_model  # noqa: E402
+from stargan_tf.data.labels import make_layout  # noqa: E402
+from stargan_tf.families.stargan.family import build_model  # noqa: E402
 
 STEPS = ("d_step", "g_step", "d_and_g_step")
 FLAGS = flags.FLAGS

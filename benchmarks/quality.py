@@ -15,7 +15,7 @@ from absl import app, flags
 
 from host import machine
 from stargan_tf import cli
-from stargan_tf.training import train
+from stargan_tf.core.trainer import train
 
 CLASSIFIER_STEPS = 2000  # batches (alternating CelebA / RaFD) of the domain classifier's training
 
@@ -36,7 +36,7 @@ def main(argv):
     train(config)
     train_seconds = time.time() - start
     # Imported here, not at the top: evaluation is the last stage and its modules load only when it starts.
-    from stargan_tf.evaluation.evaluator import evaluate_checkpoint
+    from stargan_tf.families.stargan.evaluate import evaluate_checkpoint
     from stargan_tf.evaluation.report import format_table, write_report
 
     classifier_dir = os.path.join(os.path.dirname(config.model_save_dir.rstrip("/")), "classifier")

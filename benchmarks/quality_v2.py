@@ -18,8 +18,8 @@ from absl import app, flags
 
 from host import machine
 from stargan_tf import cli
-from stargan_tf.config_v2 import HELP_V2, PRESETS_V2, StarGANv2Config
-from stargan_tf.training_v2 import train
+from stargan_tf.families.stargan_v2.config import HELP_V2, PRESETS_V2, StarGANv2Config
+from stargan_tf.core.trainer import train
 
 CLASSIFIER_STEPS = 2000  # class-balanced batches of 32 real training images
 
@@ -47,7 +47,7 @@ def main(argv):
     train(config)
     train_seconds = time.time() - start
     # Imported here: evaluation is the last stage and its modules load only when it starts.
-    from stargan_tf.evaluation.evaluator_v2 import evaluate_checkpoint_v2
+    from stargan_tf.families.stargan_v2.evaluate import evaluate_checkpoint_v2
     from stargan_tf.evaluation.report import format_table_v2, write_report
 
     classifier_dir = FLAGS.classifier_dir or os.path.join(os.path.dirname(config.model_save_dir.rstrip("/")),

@@ -35,13 +35,13 @@ import tensorflow as tf  # noqa: E402
 from absl import app, flags, logging  # noqa: E402
 
 from stargan_tf import export  # noqa: E402
-from stargan_tf.config import StarGANConfig  # noqa: E402
-from stargan_tf.data.sources import load_run_data  # noqa: E402
+from stargan_tf.families.stargan.config import StarGANConfig  # noqa: E402
+from stargan_tf.families.stargan.data import load_run_data  # noqa: E402
 from stargan_tf.data.synthetic import RAFD_EXPRESSIONS, write_celeba  # noqa: E402
-from stargan_tf.flops import stargan_flops  # noqa: E402
-from stargan_tf.labels import make_layout  # noqa: E402
+from stargan_tf.families.stargan.flops import stargan_flops  # noqa: E402
+from stargan_tf.data.labels import make_layout  # noqa: E402
 from stargan_tf.models import discriminator as discriminator_module  # noqa: E402
-from stargan_tf.training import build_model  # noqa: E402
+from stargan_tf.families.stargan.family import build_model  # noqa: E402
 
 PARTS = ("training", "pipeline", "inference")
 FLAGS = flags.FLAGS

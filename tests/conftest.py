@@ -1,4 +1,4 @@
-"""Shared fixtures: tiny datasets in both formats and a tiny-network config."""
+"""Shared fixtures: tiny datasets of every format and tiny-network configs of both families."""
 import dataclasses
 import os
 
@@ -6,8 +6,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import pytest  # noqa: E402
 
-from stargan_tf.config import StarGANConfig  # noqa: E402
 from stargan_tf.data.synthetic import write_celeba, write_rafd  # noqa: E402
+from stargan_tf.data.synthetic_domains import write_domains  # noqa: E402
+from stargan_tf.families.stargan.config import StarGANConfig  # noqa: E402
+from stargan_tf.families.stargan_v2.config import StarGANv2Config  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the repository
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,13 +45,14 @@ def tiny_config(tiny_data: TinyData, run_dir, **overrides) -> StarGANConfig:
 @pytest.fixture(scope="session")
 def tiny_checkpoints(tiny_data, tmp_path_factory) -> dict:
     """Checkpoint directories (run.json + ckpt-1) of untrained tiny models: {"celeba": dir, "both": dir}."""
-    from stargan_tf.training import checkpoint_manager, prepare, write_run_file
+    from stargan_tf.core.run_dir import checkpoint_manager, write_run_file
+    from stargan_tf.core.trainer import prepare
 
     directories = {}
     for dataset in ("celeba", "both"):
         config, data, model = prepare(tiny_config(tiny_data, tmp_path_factory.mktemp(dataset), dataset=dataset))
         checkpoint_manager(model, config.model_save_dir, 1).save()
-        write_run_file(config.model_save_dir, config, data.layout)
+        write_run_file(config.model_save_dir, config.model_name, config, data.layout.to_json())
         directories[dataset] = config.model_save_dir
     return directories
 
@@ -55,7 +60,34 @@ def tiny_checkpoints(tiny_data, tmp_path_factory) -> dict:
 @pytest.fixture(scope="session")
 def joint_saved_model(tiny_checkpoints, tmp_path_factory) -> str:
     """The tiny joint model exported as a SavedModel with the classify signature."""
-    from stargan_tf.export import export_saved_model, load_checkpoint
+    from stargan_tf import families
+    from stargan_tf.core.export import export_saved_model
 
-    model, _ = load_checkpoint(tiny_checkpoints["both"])
+    model = families.get("stargan").serving_model(tiny_checkpoints["both"], 0, {"with_classifier": True})
     return export_saved_model(model, str(tmp_path_factory.mktemp("exported") / "joint" / "1"))
+
+
+def load_serving_model(directory: str, with_classifier: bool = True):
+    """(serving model, config) of a run directory through its family, as export and translate load it."""
+    from stargan_tf import families
+    from stargan_tf.core.run_dir import read_run_config
+
+    family = families.for_run(directory)
+    return (family.serving_model(directory, 0, {"with_classifier": with_classifier}),
+            read_run_config(directory, family.config_class))
+
+
+@pytest.fixture(scope="module")
+def tiny_domains(tmp_path_factory) -> str:
+    """Synthetic StarGAN v2 data: 3 domains, 8 training and 2 validation images each; returns the root."""
+    return write_domains(tmp_path_factory.mktemp("tiny_domains"), 8, 2, seed=0)
+
+
+def tiny_v2_config(root: str, run_dir, **overrides) -> StarGANv2Config:
+    """A StarGAN v2 config with tiny networks at 16x16 on the tiny domain data, writing under run_dir."""
+    values = dict(image_size=16, base_dim=8, max_conv_dim=16, mapping_dim=16, style_dim=8, latent_dim=4,
+                  batch_size=4, num_iters=2, ds_iter=4, log_step=1, sample_step=2, model_save_step=2,
+                  train_img_dir=f"{root}/train", val_img_dir=f"{root}/val", model_save_dir=str(run_dir / "models"),
+                  sample_dir=str(run_dir / "samples"), log_dir=str(run_dir / "logs"))
+    values.update(overrides)
+    return StarGANv2Config(**values).validate()

@@ -11,12 +11,12 @@ import sys
 
 import numpy as np
 
-from stargan_tf import distribute
+from stargan_tf.core import distribute
 
 distribute.split_cpu(2)
 
 from conftest import TinyData, tiny_config  # noqa: E402
-from stargan_tf.training import prepare  # noqa: E402
+from stargan_tf.core.trainer import prepare  # noqa: E402
 
 STEPS = 4  # Joint mode, n_critic 2: iterations 0 (D only) and 1 (D and G), two steps each.
 

@@ -7,7 +7,6 @@ given. Saved as a Keras model plus a JSON file naming the layout and image size 
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import os
@@ -15,15 +14,15 @@ import os
 import keras
 import numpy as np
 
-from stargan_tf import losses
-from stargan_tf.config import ConfigError, StarGANConfig
-from stargan_tf.data.sources import RunData
-from stargan_tf.labels import LabelLayout
+from stargan_tf.core.config import ConfigError
+from stargan_tf.data.labels import LabelLayout
+from stargan_tf.families.stargan import losses
 
 logger = logging.getLogger("stargan_tf")
 
 MODEL_FILE, INFO_FILE = "classifier.keras", "classifier.json"
 FEATURES_LAYER = "features"
+DEFAULT_CLASSIFIER_STEPS = 2000  # training batches of a classifier trained for an evaluation
 
 
 def build_classifier(image_size: int, logit_dim: int, width: int = 32, feature_dim: int = 128) -> keras.Model:
@@ -46,15 +45,6 @@ def build_classifier(image_size: int, logit_dim: int, width: int = 32, feature_d
 def feature_model(classifier: keras.Model) -> keras.Model:
     """The classifier up to its penultimate ("features") layer."""
     return keras.Model(classifier.input, classifier.get_layer(FEATURES_LAYER).output)
-
-
-def train_classifier(config: StarGANConfig, data: RunData, steps: int, batch_size: int = 32,
-                     learning_rate: float = 1e-3) -> keras.Model:
-    """Trains a classifier for `steps` batches of real training images (datasets alternating, flipped at random)."""
-    keras.utils.set_random_seed(config.seed)  # Before the dataset: its shuffle order follows the global seed.
-    batches = (data.training_dataset(dataclasses.replace(config, batch_size=batch_size))
-               .map(lambda batch: (batch["image"], batch["label"])))
-    return fit_classifier(batches, data.layout, config.image_size, steps, config.seed, learning_rate)
 
 
 def fit_classifier(batches, layout: LabelLayout, image_size: int, steps: int, seed: int,
@@ -104,3 +94,11 @@ def load_classifier(directory: str, layout: LabelLayout, image_size: int) -> ker
 
 def _label_names(layout_json: dict) -> list[str]:
     return [name for segment in layout_json["segments"] for name in segment["names"]]
+
+
+def ensure_classifier(directory: str, layout: LabelLayout, image_size: int, train):
+    """The classifier saved in `directory`, trained there first by train() -> keras.Model when there is none."""
+    if not has_classifier(directory):
+        logger.info("no classifier in %s: training one on the run's real training images", directory)
+        save_classifier(train(), directory, layout)
+    return load_classifier(directory, layout, image_size)

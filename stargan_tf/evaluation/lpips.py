@@ -14,7 +14,7 @@ import re
 import numpy as np
 import tensorflow as tf
 
-from stargan_tf.config import ConfigError
+from stargan_tf.core.config import ConfigError
 from stargan_tf.interop.torch_checkpoint import CheckpointError, read_state_dict
 
 # torchvision AlexNet `features`: (index, kernel, stride, padding) of each conv; a ReLU follows every conv and a

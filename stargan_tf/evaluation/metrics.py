@@ -14,7 +14,7 @@ import itertools
 
 import numpy as np
 
-from stargan_tf.labels import MULTILABEL, LabelLayout, Segment, hair_color_indices
+from stargan_tf.data.labels import MULTILABEL, LabelLayout, Segment, hair_color_indices
 
 
 def predicted_labels(logits, layout: LabelLayout) -> np.ndarray:

@@ -1,0 +1,1 @@
+"""The installed commands (stargan-train, stargan-translate, ...); scripts/*.py call the same functions."""

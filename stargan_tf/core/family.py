@@ -1,0 +1,94 @@
+"""The interface a model family implements: everything the scripts and the core ask a family for.
+
+The core (trainer, run directory, export, photos) and the scripts never name a family: they get one from the
+registry (stargan_tf.families) and call these methods. A new variant is a folder implementing this class.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, ClassVar
+
+
+@dataclasses.dataclass(frozen=True)
+class Option:
+    """A script option (flag) that only some families accept: its name, default (its type) and help."""
+
+    name: str
+    default: Any
+    help: str
+
+
+class ModelFamily:
+    """A model family: its config, data, model, samples, serving, translation and evaluation."""
+
+    name: ClassVar[str]  # the registry key and run.json's "model"
+    title: ClassVar[str]  # how messages name it
+    config_class: ClassVar[type]
+    presets: ClassVar[dict]  # --preset name -> field values
+    translate_options: ClassVar[tuple[Option, ...]] = ()  # scripts/translate.py flags of this family only
+    evaluate_options: ClassVar[tuple[Option, ...]] = ()  # scripts/evaluate.py flags of this family only
+    export_options: ClassVar[tuple[Option, ...]] = ()  # scripts/export.py flags of this family only
+    serving_info_signature: ClassVar[str]  # the SavedModel signature that describes the model (labels, info)
+
+    # Training.
+
+    def prepare_data(self, config, verify_images: bool = True):
+        """(config with data directories resolved and validated, the run's data)."""
+        raise NotImplementedError
+
+    def layout(self, data) -> dict:
+        """What run.json stores as the data layout (label layout, domain names)."""
+        raise NotImplementedError
+
+    def build_model(self, config, layout: dict, optimizers: bool = True):
+        """The family's GANModel for a config and stored layout, built under config.precision; compiled with its
+        optimizers unless optimizers is False (inference)."""
+        raise NotImplementedError
+
+    def resume_mismatches(self, run: dict, data) -> list[str]:
+        """Differences between a stored run.json and this run's data that forbid resuming (beyond the config's)."""
+        return []
+
+    def training_dataset(self, config, data, start_step: int):
+        """Endless batches for train_step from the overall step start_step (a resumed run sees the same batches)."""
+        raise NotImplementedError
+
+    def sampler(self, config, data):
+        """draw(model) -> {name: uint8 grid}: the sample grids written during training."""
+        raise NotImplementedError
+
+    def describe(self, config, data, model) -> list[str]:
+        """Log lines saying what is trained on what."""
+        raise NotImplementedError
+
+    # Inference, serving, evaluation.
+
+    def load_model(self, directory: str):
+        """(model, config) of a run directory, with the networks inference uses restored from its newest checkpoint."""
+        raise NotImplementedError
+
+    def serving_model(self, directory: str, crop_size: int, options: dict):
+        """The serving model (see stargan_tf.core.export) of a run directory."""
+        raise NotImplementedError
+
+    def export_inputs(self, config, model, count: int, split: str):
+        """Inputs to compare formats on (split 'held_out') or calibrate int8 on ('train'), from the run's data."""
+        raise NotImplementedError
+
+    def translator(self, signatures, description: str, model=None):
+        """The photo translator over a model's signatures (a SavedModel's, or a checkpoint's traced alike)."""
+        raise NotImplementedError
+
+    def translate(self, translator, photos, output_dir: str, options: dict, target: str, all_domains: bool,
+                  progress: bool):
+        """Translates photo files with the family's options; returns a stargan_tf.core.photos.Report."""
+        raise NotImplementedError
+
+    def evaluate(self, directory: str, classifier_dir: str, output_dir: str, classifier_steps: int,
+                 inception_weights: str, max_images: int, options: dict) -> dict:
+        """Evaluates a run directory; returns the report (also written to output_dir)."""
+        raise NotImplementedError
+
+    def format_report(self, report: dict) -> str:
+        """The evaluation report as the printed table."""
+        raise NotImplementedError

@@ -1,0 +1,1 @@
+"""StarGAN and its self-attention / hinge variant: config, networks, training step, serving, translation."""

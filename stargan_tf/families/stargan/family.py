@@ -1,0 +1,137 @@
+"""StarGAN (and its self-attention / hinge variant) as a model family: what the scripts and the core ask of it."""
+from __future__ import annotations
+
+import keras
+
+from stargan_tf.core import precision, run_dir
+from stargan_tf.core.family import ModelFamily, Option
+from stargan_tf.data.labels import LabelLayout
+from stargan_tf.families.stargan import evaluate, serving, translate
+from stargan_tf.families.stargan.attention_maps import attention_grid
+from stargan_tf.families.stargan.config import PRESETS, StarGANConfig, parse_attention_query
+from stargan_tf.families.stargan.data import load_run_data, resolve_data_dirs
+from stargan_tf.families.stargan.model import StarGAN
+from stargan_tf.families.stargan.samples import translation_grid
+
+SAMPLE_IMAGES = 8  # test images per dataset in the training sample grids
+
+
+def build_model(config: StarGANConfig, layout: LabelLayout, optimizers: bool = True) -> StarGAN:
+    """A StarGAN with its networks built under config.precision, compiled with the paper's Adam optimizers."""
+    with precision.policy(config.precision):
+        model = StarGAN(config, layout)
+    if not optimizers:
+        model.build_networks()
+        return model
+    model.compile(**{name: precision.optimizer_for(keras.optimizers.Adam(lr, beta_1=config.beta1, beta_2=config.beta2),
+                                                   config.precision)
+                     for name, lr in (("d_optimizer", config.d_lr), ("g_optimizer", config.g_lr))})
+    return model
+
+
+def load_run(directory: str, verify_images: bool = False):
+    """(config with data directories resolved, run data, model restored for inference) of a run directory."""
+    config = resolve_data_dirs(run_dir.read_run_config(directory, StarGANConfig))
+    data = load_run_data(config, verify_images=verify_images)
+    model = build_model(config, data.layout, optimizers=False)
+    run_dir.restore_networks(model, directory, model.network_names)
+    return config, data, model
+
+
+class StarGANFamily(ModelFamily):
+    """StarGAN: one generator for every domain of one or two datasets, label vectors as targets."""
+
+    name = StarGANConfig.model_name
+    title = "StarGAN"
+    config_class = StarGANConfig
+    presets = PRESETS
+    serving_info_signature = "labels"
+    translate_options = (
+        Option("edit", "", "changes to the photo's own labels, e.g. '+Blond_Hair,-Young'"),
+        Option("source", None, "the photos' own attributes, e.g. 'Black_Hair,Young' (default: predicted by D_cls when "
+                             "the model has it, else all off)"),
+        Option("save_attention", False, "with self-attention (checkpoint directory): also write "
+                                        "<photo>_attention.png, where each attention block looks from --attention_query"),
+        Option("attention_query", "0.5,0.5", "with --save_attention: the query position as row,col fractions of the "
+                                             "image (0.5,0.5: the centre)"),
+    )
+    evaluate_options = (
+        Option("dataset", "", "source datasets to evaluate, comma-separated: celeba, rafd or both (default: all of "
+                              "the model's)"),
+    )
+    export_options = (
+        Option("with_classifier", False, "add a 'classify' signature (D_cls logits: a photo's own labels, for "
+                                         "--edit); adds D's weights"),
+    )
+
+    def prepare_data(self, config, verify_images=True):
+        config = resolve_data_dirs(config).validate()
+        return config, load_run_data(config, verify_images=verify_images)
+
+    def layout(self, data):
+        return data.layout.to_json()
+
+    def build_model(self, config, layout, optimizers=True):
+        return build_model(config, LabelLayout.from_json(layout), optimizers)
+
+    def training_dataset(self, config, data, start_step):
+        return data.training_dataset(config, start_step)
+
+    def sampler(self, config, data):
+        batches = {name: data.fixed_batch(name, SAMPLE_IMAGES, config.image_size) for name in data.splits}
+        query = parse_attention_query(config.attention_query)
+
+        def draw(model):
+            grids = {}
+            for dataset, (images, labels) in batches.items():
+                grids[dataset] = translation_grid(model.generator, images, labels, data.layout, dataset)[0]
+                if config.g_attention_at or config.d_attention_at:
+                    grids[f"{dataset}-attention"] = attention_grid(model.generator, model.discriminator, images,
+                                                                   labels, data.layout, dataset, query)[0]
+            return grids
+
+        return draw
+
+    def describe(self, config, data, model):
+        lines = [f"{name}: {len(split.train)} train / {len(split.test)} test images, labels "
+                 f"{', '.join(split.train.names)}" for name, split in data.splits.items()]
+        return lines + [f"label vector: {', '.join(data.layout.names)}"]
+
+    def load_model(self, directory):
+        model = build_model(run_dir.read_run_config(directory, StarGANConfig),
+                            LabelLayout.from_json(run_dir.read_run_file(directory)["layout"]), optimizers=False)
+        run_dir.restore_networks(model, directory, model.network_names)
+        return model, model.config
+
+    def serving_model(self, directory, crop_size, options):
+        model, config = self.load_model(directory)
+        classifier = model.discriminator if options.get("with_classifier", True) else None
+        return serving.ServingModel(model.generator, model.layout, config.image_size, crop_size, classifier)
+
+    def export_inputs(self, config, model, count, split):
+        images, targets = serving.sample_inputs(resolve_data_dirs(config), model.layout, count,
+                                                "test" if split == "held_out" else "train")
+        return (images, targets) if split == "held_out" else list(zip(images, targets))
+
+    def translator(self, signatures, description, model=None):
+        networks = (model.generator, model.classifier) if model is not None else None
+        return translate.Translator(signatures, description, networks)
+
+    def translate(self, translator, photos, output_dir, options, target, all_domains, progress):
+        targets = translate.Targets.parse(translator.layout, target, options.get("edit", ""), all_domains,
+                                          options.get("source"))
+        query = parse_attention_query(options.get("attention_query", "0.5,0.5")) if options.get("save_attention") \
+            else None
+        return translate.translate_photos(translator, photos, output_dir, targets, progress=progress,
+                                          attention_query=query)
+
+    def evaluate(self, directory, classifier_dir, output_dir, classifier_steps, inception_weights, max_images, options):
+        datasets = [name.strip().lower() for name in options.get("dataset", "").split(",") if name.strip()]
+        datasets = ["celeba", "rafd"] if datasets == ["both"] else datasets
+        config, data, model = load_run(directory)
+        return evaluate.evaluate_run(config, data, model, directory, classifier_dir, output_dir, datasets or None,
+                                     classifier_steps, inception_weights, max_images)
+
+    def format_report(self, report):
+        return evaluate.format_table(report)
+

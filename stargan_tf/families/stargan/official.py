@@ -1,0 +1,208 @@
+"""Imports the official PyTorch StarGAN checkpoints (yunjey/stargan) into our Keras models, checking every shape.
+
+The official networks are `nn.Sequential`s named `main` whose indices line up one to one with our layer lists
+(Generator.encoder + bottleneck + decoder + to_rgb, Discriminator.trunk), activations included, so the mapping
+is computed rather than tabulated. Convolution weights go from PyTorch's [out, in, kH, kW] (transposed
+convolutions: [in, out, kH, kW]) to Keras' [kH, kW, in, out] ([kH, kW, out, in]): the same axis permutation for
+both, with no kernel flip, since both frameworks define the transposed convolution as the adjoint of the same
+cross-correlation. Padding matches: Keras 'same' pads 1/1 for the 4x4 stride-2 layers at even sizes, as
+PyTorch's padding=1. Instance-norm running statistics are ignored: the official code never calls eval(), so
+its outputs come from instance statistics, as ours do.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import re
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from stargan_tf.families.stargan.config import DEFAULT_ATTRS, StarGANConfig
+from stargan_tf.data.synthetic import RAFD_EXPRESSIONS
+from stargan_tf.interop.torch_checkpoint import CheckpointError, read_state_dict
+from stargan_tf.data.labels import LabelLayout, make_layout
+from stargan_tf.core.layers import InstanceNormalization
+from stargan_tf.families.stargan.layers import ResidualBlock
+from stargan_tf.families.stargan.discriminator import Discriminator
+from stargan_tf.families.stargan.generator import Generator
+from stargan_tf.core.run_dir import checkpoint_manager, write_run_file
+from stargan_tf.families.stargan.family import build_model
+
+IMPORT_FILE = "import.json"  # Where the weights of an imported checkpoint directory came from.
+UNUSED_SUFFIXES = ("running_mean", "running_var", "num_batches_tracked")  # Tracked, never used by the official code.
+
+
+def _layer_weights(prefix: str, layer) -> dict:
+    """Official parameter name -> our variable, for one layer with weights."""
+    if isinstance(layer, InstanceNormalization):
+        return {f"{prefix}.weight": layer.gamma, f"{prefix}.bias": layer.beta}
+    weights = {f"{prefix}.weight": layer.kernel}
+    if layer.use_bias:
+        weights[f"{prefix}.bias"] = layer.bias
+    return weights
+
+
+def generator_weights(generator: Generator) -> dict:
+    """Official state_dict key -> variable of our (built) generator."""
+    weights = {}
+    for index, layer in enumerate(generator.encoder + generator.bottleneck + generator.decoder + [generator.to_rgb]):
+        if isinstance(layer, ResidualBlock):
+            for sub_index, sub_layer in enumerate((layer.conv1, layer.norm1, None, layer.conv2, layer.norm2)):
+                if sub_layer is not None:  # index 2 is the block's ReLU
+                    weights.update(_layer_weights(f"main.{index}.main.{sub_index}", sub_layer))
+        elif layer.weights:
+            weights.update(_layer_weights(f"main.{index}", layer))
+    return weights
+
+
+def discriminator_weights(discriminator: Discriminator) -> dict:
+    """Official state_dict key -> variable of our (built) discriminator."""
+    weights = {}
+    for index, layer in enumerate(discriminator.trunk):
+        if layer.weights:
+            weights.update(_layer_weights(f"main.{index}", layer))
+    weights.update(_layer_weights("conv1", discriminator.src_head))
+    weights.update(_layer_weights("conv2", discriminator.cls_head))
+    return weights
+
+
+def to_keras(array: np.ndarray) -> tf.Tensor:
+    """A PyTorch (transposed) convolution kernel as a Keras kernel; vectors unchanged (float32 either way)."""
+    tensor = tf.constant(array, tf.float32)
+    # tf.transpose, not numpy's: 4x faster on the 32M-element kernels of the paper-size discriminator.
+    return tf.transpose(tensor, [2, 3, 1, 0]) if array.ndim == 4 else tensor
+
+
+def official_shape(variable) -> list[int]:
+    """The shape PyTorch stores our variable's weights in."""
+    shape = list(variable.shape)
+    return [shape[3], shape[2], shape[0], shape[1]] if len(shape) == 4 else shape
+
+
+def load_official_weights(weights: dict, state: dict, path: str, describe) -> None:
+    """Assigns state_dict tensors to variables; one error lists every missing, unexpected or misshapen tensor.
+
+    `describe(key, found_shape)` explains what a misshapen tensor's shape means (e.g. the c_dim it implies).
+    """
+    problems = [f"{key}: missing" for key in weights if key not in state]
+    problems += [f"{key}: unexpected (a different architecture?)" for key in state
+                 if key not in weights and not key.endswith(UNUSED_SUFFIXES)]
+    for key, variable in weights.items():
+        if key in state and list(state[key].shape) != official_shape(variable):
+            found = list(state[key].shape)
+            problems.append(f"{key}: expected shape {official_shape(variable)}, found {found}"
+                            f"{describe(key, found)}")
+    if problems:
+        raise CheckpointError(f"{path} does not fit the model: " + "; ".join(problems))
+    for key, variable in weights.items():
+        variable.assign(to_keras(state[key]))
+
+
+def _count(state: dict, pattern: str) -> int:
+    return sum(1 for key in state if re.fullmatch(pattern, key))
+
+
+def _first_conv(state: dict, path: str, network: str) -> np.ndarray:
+    is_discriminator = "conv2.weight" in state  # D's classification head; G has no such key.
+    if is_discriminator != (network == "discriminator") and "main.0.weight" in state:
+        other = "discriminator" if is_discriminator else "generator"
+        raise CheckpointError(f"{path} holds an official StarGAN {other}, given as the {network}")
+    if "main.0.weight" not in state or state["main.0.weight"].ndim != 4:
+        raise CheckpointError(f"{path}: not an official StarGAN {network} state_dict (no 4-D main.0.weight; "
+                              f"keys: {', '.join(list(state)[:6])}...)")
+    return state["main.0.weight"]
+
+
+def generator_architecture(state: dict, path: str) -> dict:
+    """g_conv_dim and g_repeat_num of an official generator state_dict."""
+    return {"g_conv_dim": _first_conv(state, path, "generator").shape[0],
+            "g_repeat_num": _count(state, r"main\.\d+\.main\.0\.weight")}
+
+
+def discriminator_architecture(state: dict, path: str) -> dict:
+    """d_conv_dim and d_repeat_num of an official discriminator state_dict."""
+    return {"d_conv_dim": _first_conv(state, path, "discriminator").shape[0],
+            "d_repeat_num": _count(state, r"main\.\d+\.weight")}
+
+
+def _describe_generator(key, found):
+    if key == "main.0.weight":
+        return (f" (its first convolution takes {found[1]} channels: 3 image + {found[1] - 3} label channels; "
+                f"the label channels are c_dim for celeba, c2_dim for rafd, c_dim + c2_dim + 2 for both)")
+    return ""
+
+
+def _describe_discriminator(repeat_num):
+    def describe(key, found):
+        if key == "conv2.weight":
+            return (f" (D_cls gives {found[0]} logits with a {found[2]}x{found[3]} kernel: the model was trained "
+                    f"with c_dim {found[0]} at image_size {found[2] * 2 ** repeat_num})")
+        return ""
+    return describe
+
+
+def _sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclasses.dataclass
+class ImportedRun:
+    """What an import produced: the run's config and layout, the model, and the checkpoint written."""
+
+    config: StarGANConfig
+    layout: LabelLayout
+    model: keras.Model
+    checkpoint_path: str
+    discriminator_imported: bool
+
+
+def import_official(generator_path: str, output_dir: str, discriminator_path: str | None = None, *,
+                    dataset: str = "celeba", c_dim: int = 5, c2_dim: int = 8, image_size: int = 128,
+                    selected_attrs=DEFAULT_ATTRS, rafd_classes=RAFD_EXPRESSIONS, d_conv_dim: int = 64,
+                    d_repeat_num: int = 6, seed: int = 1234) -> ImportedRun:
+    """Converts official G (and optionally D) checkpoints into a stargan_tf checkpoint directory.
+
+    The directory gets a checkpoint (step 0, fresh optimizers) and run.json, as training writes them, plus
+    import.json recording the sources. Network widths and depths are read from the files; c_dim, c2_dim and
+    image_size come from the caller and are checked against the tensors. Without a discriminator file, D is
+    randomly initialised (d_conv_dim, d_repeat_num, seed): translation and export need only G.
+    """
+    if tf.train.latest_checkpoint(output_dir):
+        raise CheckpointError(f"--output={output_dir} already holds checkpoint {tf.train.latest_checkpoint(output_dir)}"
+                              f": choose an empty directory")
+    g_state = read_state_dict(generator_path)
+    architecture = dict(generator_architecture(g_state, generator_path), d_conv_dim=d_conv_dim,
+                        d_repeat_num=d_repeat_num)
+    d_state = None
+    if discriminator_path:
+        d_state = read_state_dict(discriminator_path)
+        architecture.update(discriminator_architecture(d_state, discriminator_path))
+    config = StarGANConfig(dataset=dataset, c_dim=c_dim, c2_dim=c2_dim, image_size=image_size,
+                           selected_attrs=tuple(selected_attrs), seed=seed, model_save_dir=output_dir,
+                           **architecture).validate()
+    if "rafd" in config.datasets and len(rafd_classes) != c2_dim:
+        raise CheckpointError(f"--c2_dim={c2_dim} but --rafd_classes names {len(rafd_classes)} classes")
+    layout = make_layout(config.datasets, config.selected_attrs, rafd_classes)
+    keras.utils.set_random_seed(seed)  # The random D, when there is one, is a function of the seed.
+    model = build_model(config, layout)
+    load_official_weights(generator_weights(model.generator), g_state, generator_path, _describe_generator)
+    if d_state is not None:
+        load_official_weights(discriminator_weights(model.discriminator), d_state, discriminator_path,
+                              _describe_discriminator(config.d_repeat_num))
+    checkpoint_path = checkpoint_manager(model, output_dir, config.keep_checkpoints).save(checkpoint_number=0)
+    write_run_file(output_dir, config.model_name, config, layout.to_json())
+    sources = {"generator": {"path": os.path.abspath(generator_path), "sha256": _sha256(generator_path)},
+               "discriminator": ({"path": os.path.abspath(discriminator_path), "sha256": _sha256(discriminator_path)}
+                                 if d_state is not None else
+                                 f"not imported: randomly initialised (seed {seed}); train it before fine-tuning")}
+    with open(os.path.join(output_dir, IMPORT_FILE), "w") as f:
+        json.dump(sources, f, indent=2)
+    return ImportedRun(config, layout, model, checkpoint_path, d_state is not None)

@@ -1,0 +1,1 @@
+"""StarGAN v2: config, networks, training step, serving, translation, evaluation."""

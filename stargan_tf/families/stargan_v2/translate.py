@@ -1,0 +1,138 @@
+"""Translating own photos with a StarGAN v2 model: random styles per target domain, or a reference photo's style.
+
+The model is used through its signatures (latent_guided, reference_guided, info) like a TF Serving client,
+from a checkpoint directory or an exported SavedModel.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from stargan_tf.core.grids import tile_grid
+from stargan_tf.core.photos import (Report, ServedModel, TranslateError, list_photos, output_stems, prepare_output_dir,
+                                    read_photo, readable_photos, save_output, split_names)
+from stargan_tf.families.stargan_v2.samples import reference_tiles
+
+DEFAULT_NUM_STYLES = 3
+
+
+class StyleTranslator(ServedModel):
+    """A StarGAN v2 model's signatures, used as a TF Serving client would: photos in, diverse translations out."""
+
+    def __init__(self, signatures, description: str):
+        super().__init__(signatures, description)
+        info = {name: value.numpy() for name, value in signatures["info"]().items()}
+        self.domains = tuple(name.decode() for name in info["domains"])
+        self.image_size, self.crop_size = int(info["image_size"]), int(info["crop_size"])
+        self.latent_dim = int(info["latent_dim"])
+
+    def latent_guided(self, photo: np.ndarray, domains, z) -> np.ndarray:
+        """uint8 [H,W,3], target domain indices [K] and latent codes [K, latent_dim] -> uint8 [K,S,S,3]."""
+        images = np.repeat(photo[None], len(domains), axis=0)
+        return self.signatures["latent_guided"](image=tf.constant(images), domain=tf.constant(domains, tf.int32),
+                                                z=tf.constant(z, tf.float32))["translated"].numpy()
+
+    def reference_guided(self, photo: np.ndarray, reference: np.ndarray, domain: int) -> np.ndarray:
+        """uint8 photo and reference [H,W,3] (any sizes), the reference's domain -> uint8 [S,S,3] in that domain."""
+        return self.signatures["reference_guided"](image=tf.constant(photo[None]), reference=tf.constant(reference[None]),
+                                                   domain=tf.constant([domain], tf.int32))["translated"].numpy()[0]
+
+
+@dataclasses.dataclass(frozen=True)
+class StyleTargets:
+    """What each photo becomes: num_styles random styles (z codes shared by every photo and domain) for each target
+    domain, or, with reference photos, the style of each reference in the references' domain."""
+
+    domain_names: tuple[str, ...]
+    targets: tuple[int, ...] = ()  # latent-guided: target domain indices
+    z: np.ndarray | None = None  # latent-guided: [num_styles, latent_dim]
+    references: tuple[str, ...] = ()  # reference-guided: photo paths
+    reference_domain: int | None = None
+
+    @property
+    def latent(self) -> bool:
+        return not self.references
+
+    @classmethod
+    def parse(cls, translator: StyleTranslator, target: str = "", all_domains: bool = False,
+              num_styles: int | None = None, seed: int = 0, reference: str | None = None,
+              reference_domain: str | None = None) -> "StyleTargets":
+        """Checks the options of one guidance mode: latent (target or all_domains, num_styles, seed) or reference
+        (reference and the reference's domain, which the model cannot tell by itself)."""
+        domains = translator.domains
+        if target and all_domains:
+            raise TranslateError("give only one of --target and --all_domains")
+        if reference:
+            mixed = [flag for flag, given in (("--num_styles", num_styles is not None), ("--target", bool(target)),
+                                              ("--all_domains", all_domains)) if given]
+            if mixed:
+                raise TranslateError(f"{', '.join(mixed)}: latent-guided options, but --reference asks for "
+                                     f"reference-guided translation (the outputs are in the reference's domain)")
+            if not reference_domain:
+                raise TranslateError(f"--reference needs --reference_domain: the domain the reference photo belongs "
+                                     f"to ({', '.join(domains)}); its style is read with that domain's style "
+                                     f"encoder and the outputs are in that domain")
+            index = _domain_index(domains, reference_domain, "--reference_domain")
+            return cls(domains, references=tuple(list_photos(reference, "--reference")), reference_domain=index)
+        if reference_domain:
+            raise TranslateError("--reference_domain is the domain of a --reference photo: give --reference too")
+        num_styles = DEFAULT_NUM_STYLES if num_styles is None else num_styles
+        if num_styles < 1:
+            raise TranslateError(f"--num_styles={num_styles}: must be at least 1")
+        names = split_names(target)
+        if target and not names:
+            raise TranslateError("--target: no domain given")
+        targets = [_domain_index(domains, name, "--target") for name in names] or range(len(domains))
+        z = np.random.default_rng(seed).standard_normal([num_styles, translator.latent_dim]).astype(np.float32)
+        return cls(domains, targets=tuple(targets), z=z)
+
+
+def _domain_index(domains, name: str, flag: str) -> int:
+    if name not in domains:
+        raise TranslateError(f"{flag}: unknown domain {name!r}; this model's domains: {', '.join(domains)}")
+    return domains.index(name)
+
+
+def _read_references(targets: StyleTargets) -> list[tuple[str, np.ndarray]]:
+    """(stem, photo) of each reference photo; an unreadable reference is an error (it was asked for by name)."""
+    return list(zip(output_stems(list(targets.references)), map(read_photo, targets.references)))
+
+
+def translate_styles(translator: StyleTranslator, paths: list[str], output_dir: str, targets: StyleTargets,
+                     progress: bool = False) -> Report:
+    """Translates each photo; writes each output at model size and one grid of all photos, like the paper's figures.
+
+    Latent-guided: <stem>_<domain>_style<i>.png and latent_grid.png (a row per photo: the photo as the model sees
+    it, then for each target domain its num_styles outputs). Reference-guided: <stem>_<domain>_<reference>.png
+    and reference_grid.png (the references on top, then a row per photo). Unreadable photos are recorded and
+    skipped.
+    """
+    prepare_output_dir(output_dir)
+    references = [] if targets.latent else _read_references(targets)
+    report, rows = Report(), []
+    for stem, photo in readable_photos(paths, report, progress):
+        if targets.latent:
+            num_styles = len(targets.z)
+            domains = np.repeat(targets.targets, num_styles)
+            outputs = translator.latent_guided(photo, domains, np.tile(targets.z, [len(targets.targets), 1]))
+            names = [f"{targets.domain_names[domain]}_style{i % num_styles + 1}" for i, domain in enumerate(domains)]
+        else:
+            domain = targets.domain_names[targets.reference_domain]
+            outputs = [translator.reference_guided(photo, reference, targets.reference_domain)
+                       for _, reference in references]
+            names = [f"{domain}_{reference_stem}" for reference_stem, _ in references]
+        for name, output in zip(names, outputs):
+            save_output(output, os.path.join(output_dir, f"{stem}_{name}.png"), report)
+        rows.append((translator.model_input(photo), np.asarray(outputs)))
+    if rows:
+        sources, outputs = (np.stack(part) for part in zip(*rows))
+        if targets.latent:
+            grid, name = tile_grid(np.concatenate([sources[:, None], outputs], axis=1)), "latent_grid.png"
+        else:
+            inputs = np.stack([translator.model_input(reference) for _, reference in references])
+            grid, name = tile_grid(reference_tiles(sources, inputs, outputs)), "reference_grid.png"
+        save_output(grid, os.path.join(output_dir, name), report)
+    return report

@@ -1,1 +1,0 @@
-"""StarGAN networks and the trainable keras.Model that joins them."""

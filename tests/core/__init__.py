@@ -1,0 +1,1 @@
+"""Tests of the family-agnostic core, data and evaluation code."""

@@ -1,0 +1,1 @@
+"""Tests of the StarGAN family (stargan_tf.families.stargan)."""

@@ -1,0 +1,273 @@
+"""Export of a tiny model to a SavedModel (TF Serving) and TFLite, checked with TF's own client tooling."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from conftest import load_serving_model, tiny_config
+from stargan_tf.core import export
+from stargan_tf.families.stargan import serving
+from stargan_tf.families.stargan.config import ConfigError
+from stargan_tf.data import pipeline
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ALL_FORMATS = ",".join(export.FORMATS)
+
+
+def run_script(args, tmp_path, with_package=True):
+    """Runs a Python script in a fresh process; without the package, neither the worktree nor PYTHONPATH is on the path."""
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    if with_package:
+        env["PYTHONPATH"] = ROOT
+    return subprocess.run([sys.executable] + args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def exported(tiny_checkpoints, tmp_path_factory):
+    """scripts/export.py run on the tiny CelebA checkpoint with every format: (export dir, its stdout)."""
+    export_dir = str(tmp_path_factory.mktemp("exported") / "stargan")
+    result = run_script([os.path.join(ROOT, "scripts", "export.py"), f"--checkpoint_dir={tiny_checkpoints['celeba']}",
+                         f"--export_dir={export_dir}", "--version=3", f"--formats={ALL_FORMATS}",
+                         "--calibration_images=16"], tmp_path_factory.mktemp("cwd"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    return export_dir, result.stdout
+
+
+@pytest.fixture(scope="module")
+def keras_model(tiny_checkpoints):
+    model, config = load_serving_model(tiny_checkpoints["celeba"])
+    return model, config
+
+
+@pytest.fixture(scope="module")
+def loaded(exported):
+    return tf.saved_model.load(os.path.join(exported[0], "3"))
+
+
+def test_export_script_writes_every_format_in_the_tf_serving_layout(exported):
+    export_dir, stdout = exported
+    assert sorted(os.listdir(export_dir)) == ["3", "export-3.json", "tflite"]
+    assert os.path.isfile(os.path.join(export_dir, "3", "saved_model.pb"))
+    assert os.path.isfile(os.path.join(export_dir, "3", export.WARMUP_FILE))
+    assert sorted(os.listdir(os.path.join(export_dir, "tflite", "3"))) == [
+        "labels.json", "stargan_float16.tflite", "stargan_float32.tflite", "stargan_int8.tflite",
+        "stargan_int8_dynamic.tflite"]
+    with open(os.path.join(export_dir, "export-3.json")) as f:
+        report = json.load(f)
+    assert list(report) == list(export.FORMATS)
+    for name, result in report.items():
+        assert result["size_bytes"] == export.directory_size(result["path"]) > 0
+        assert re.search(rf"^{name}\s+\d+\.\d\d\s", stdout, re.MULTILINE), name
+    assert report["saved_model"]["max_abs_diff"] <= 1e-5
+
+
+def test_crop_and_resize_equals_training_preprocessing_for_dataset_images(tiny_data):
+    # Aligned CelebA images are 178x218: the largest centered square is the training crop, 178.
+    path = os.path.join(tiny_data.celeba_image_dir, sorted(os.listdir(tiny_data.celeba_image_dir))[0])
+    photo = tf.io.decode_image(tf.io.read_file(path), channels=3).numpy()  # the training pipeline's JPEG decoder
+    assert photo.shape == (218, 178, 3)
+    served = export.crop_and_resize(photo[None], export.SQUARE, 16)[0]
+    np.testing.assert_allclose(served, pipeline.load_image(path, 178, 16), atol=1e-6)
+    # A fixed crop size crops (or pads) like training.
+    np.testing.assert_allclose(export.crop_and_resize(photo[None], 100, 16)[0], pipeline.load_image(path, 100, 16),
+                               atol=1e-6)
+
+
+def test_square_crop_keeps_the_centered_square_of_a_landscape_photo():
+    photo = np.zeros([1, 4, 8, 3], np.uint8)
+    photo[:, :, 2:6] = 255  # the centered 4x4 square is white, the sides black
+    np.testing.assert_array_equal(export.crop_and_resize(photo, export.SQUARE, 4), np.ones([1, 4, 4, 3]))
+
+
+def test_saved_model_loads_and_translates_in_a_process_that_never_imports_stargan_tf(exported, keras_model,
+                                                                                       tmp_path):
+    model, _ = keras_model
+    photo = np.random.default_rng(0).integers(0, 256, [2, 23, 17, 3], dtype=np.uint8)
+    target = np.array([[0, 1, 0, 1, 0], [1, 0, 0, 0, 1]], np.float32)
+    np.save(tmp_path / "photo.npy", photo)
+    np.save(tmp_path / "target.npy", target)
+    (tmp_path / "client.py").write_text(textwrap.dedent(f"""
+        import json, sys
+        import numpy as np, tensorflow as tf
+        model = tf.saved_model.load({os.path.join(exported[0], "3")!r})
+        out = model.signatures["serving_default"](image=tf.constant(np.load("photo.npy")),
+                                                  target_labels=tf.constant(np.load("target.npy")))["translated"]
+        np.save("translated.npy", out.numpy())
+        labels = {{k: v.numpy() for k, v in model.signatures["labels"]().items()}}
+        labels = {{k: [x.decode() for x in v] if v.dtype == object else v.tolist() for k, v in labels.items()
+                   if k in ("names", "kinds", "image_size")}}
+        print(json.dumps({{"labels": labels, "dtype": out.dtype.name, "signatures": sorted(model.signatures),
+                           "imported": sorted(m for m in sys.modules if m.startswith("stargan_tf"))}}))
+    """))
+    result = run_script(["client.py"], tmp_path, with_package=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    reply = json.loads(result.stdout.strip().splitlines()[-1])
+    assert reply["imported"] == []
+    assert reply["signatures"] == ["labels", "serving_default", "translate_float"]
+    assert reply["dtype"] == "uint8"
+    assert reply["labels"]["names"] == ["Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young"]
+    assert reply["labels"]["kinds"] == ["multilabel"] * 5 and reply["labels"]["image_size"] == 16
+    expected = model.translate(tf.constant(photo), tf.constant(target))["translated"].numpy()
+    translated = np.load(tmp_path / "translated.npy")
+    assert translated.shape == (2, 16, 16, 3)
+    assert np.abs(translated.astype(int) - expected).max() <= 1
+
+
+def test_signatures_reject_wrong_inputs_saying_what_was_expected(loaded):
+    translate, translate_float = loaded.signatures["serving_default"], loaded.signatures["translate_float"]
+    photo, labels = tf.zeros([1, 20, 30, 3], tf.uint8), tf.zeros([1, 5])
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match=r"target_labels: expected shape \[N, 5\] \(float32 label vectors: Black_Hair, "):
+        translate(image=photo, target_labels=tf.zeros([1, 4]))
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"image: expected shape \[N, \*, \*, 3\] .*\[1 20 30 4\]"):
+        translate(image=tf.zeros([1, 20, 30, 4], tf.uint8), target_labels=labels)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="expected to be a uint8 tensor but is a float tensor"):
+        translate(image=tf.zeros([1, 20, 30, 3]), target_labels=labels)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="same batch size"):
+        translate(image=tf.zeros([2, 20, 30, 3], tf.uint8), target_labels=labels)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"image: expected shape \[N, 16, 16, 3\]"):
+        translate_float(image=tf.zeros([1, 20, 20, 3]), target_labels=labels)
+
+
+def saved_model_cli():
+    beside_python = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
+    return beside_python if os.path.exists(beside_python) else shutil.which("saved_model_cli")
+
+
+def test_saved_model_cli_shows_the_signatures_and_runs_on_npy_input(exported, keras_model, tmp_path):
+    saved_model = os.path.join(exported[0], "3")
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    shown = subprocess.run([saved_model_cli(), "show", "--all", "--dir", saved_model], capture_output=True, text=True,
+                           env=env, timeout=300)
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    for signature in ("serving_default", "translate_float", "labels"):
+        assert f"signature_def['{signature}']" in shown.stdout
+    assert re.search(r"inputs\['image'\] tensor_info:\s+dtype: DT_UINT8\s+shape: \(-1, -1, -1, 3\)", shown.stdout)
+    assert re.search(r"inputs\['target_labels'\] tensor_info:\s+dtype: DT_FLOAT\s+shape: \(-1, 5\)", shown.stdout)
+    photo = np.random.default_rng(1).integers(0, 256, [1, 30, 20, 3], dtype=np.uint8)
+    target = np.array([[0, 0, 1, 0, 1]], np.float32)
+    np.save(tmp_path / "photo.npy", photo)
+    np.save(tmp_path / "target.npy", target)
+    run = subprocess.run([saved_model_cli(), "run", "--dir", saved_model, "--tag_set", "serve", "--signature_def",
+                          "serving_default", "--inputs", f"image={tmp_path / 'photo.npy'};target_labels="
+                          f"{tmp_path / 'target.npy'}", "--outdir", str(tmp_path / "out")],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    translated = np.load(tmp_path / "out" / "translated.npy")
+    expected = keras_model[0].translate(tf.constant(photo), tf.constant(target))["translated"].numpy()
+    assert translated.dtype == np.uint8 and translated.shape == (1, 16, 16, 3)
+    assert np.abs(translated.astype(int) - expected).max() <= 1
+
+
+def readme_json_blocks(heading):
+    """The ```json blocks of the README section with this heading."""
+    with open(os.path.join(ROOT, "README.md")) as f:
+        section = f.read().split(heading, 1)[1].split("\n## ", 1)[0]
+    return [json.loads(block) for block in re.findall(r"```json\n(.*?)```", section, re.DOTALL)]
+
+
+def decode_rest_instances(body, signature):
+    """Tensors from a REST predict body in the row format, as TF Serving makes them (one row per instance)."""
+    specs = signature.structured_input_signature[1]
+    return {name: tf.constant(np.array([instance[name] for instance in body["instances"]], spec.dtype.as_numpy_dtype))
+            for name, spec in specs.items()}
+
+
+def test_readme_rest_predict_request_runs_on_the_signature_and_gives_the_documented_response(loaded):
+    request, response = readme_json_blocks("### REST predict")
+    assert request["signature_name"] == "serving_default"
+    signature = loaded.signatures[request["signature_name"]]
+    translated = signature(**decode_rest_instances(request, signature))["translated"].numpy()
+    # One output: the row-format response lists it per instance, without its name.
+    answer = {"predictions": translated.tolist()}
+    assert set(answer) == set(response) and len(answer["predictions"]) == len(response["predictions"]) == 1
+    assert np.array(answer["predictions"]).shape == (1, 16, 16, 3)
+    assert np.array(response["predictions"]).ndim == 4 and np.array(response["predictions"]).shape[-1] == 3
+
+
+def test_warmup_requests_are_prediction_logs_that_run_on_their_signatures(exported, loaded):
+    from tensorflow_serving.apis import prediction_log_pb2
+
+    path = os.path.join(exported[0], "3", export.WARMUP_FILE)
+    signatures = []
+    for record in tf.data.TFRecordDataset(path).as_numpy_iterator():
+        request = prediction_log_pb2.PredictionLog.FromString(record).predict_log.request
+        inputs = {name: tf.constant(tf.make_ndarray(proto)) for name, proto in request.inputs.items()}
+        outputs = loaded.signatures[request.model_spec.signature_name](**inputs)
+        assert outputs["translated"].shape == (1, 16, 16, 3)
+        signatures.append(request.model_spec.signature_name)
+    assert signatures == ["serving_default", "translate_float"]
+
+
+@pytest.fixture(scope="module")
+def parity_inputs(keras_model):
+    model, config = keras_model
+    return serving.sample_inputs(config, model.layout, 4, "test")
+
+
+@pytest.mark.parametrize("variant, max_abs_diff, min_psnr", [
+    ("float32", 1e-4, None), ("float16", 1e-2, None), ("int8_dynamic", None, 30.0), ("int8", None, 20.0)])
+def test_tflite_variants_have_fixed_shapes_and_match_keras(exported, keras_model, parity_inputs, variant,
+                                                            max_abs_diff, min_psnr):
+    from ai_edge_litert.interpreter import Interpreter
+
+    assert export._interpreter_class() is Interpreter  # the LiteRT runtime, as on phones
+    with open(os.path.join(exported[0], "tflite", "3", f"stargan_{variant}.tflite"), "rb") as f:
+        content = f.read()
+    interpreter = Interpreter(model_content=content)
+    details = {d["name"]: d for d in interpreter.get_signature_runner(serving.TFLITE_SIGNATURE).get_input_details().values()}
+    inputs = {name: (list(d["shape"]), list(d["shape_signature"]), d["dtype"]) for name, d in
+              interpreter.get_signature_runner(serving.TFLITE_SIGNATURE).get_input_details().items()}
+    assert inputs == {"image": ([1, 16, 16, 3], [1, 16, 16, 3], np.float32),
+                      "target_labels": ([1, 5], [1, 5], np.float32)}, details
+    images, targets = parity_inputs
+    reference = keras_model[0].generator(images, targets).numpy()
+    result = export.parity(reference, serving.TFLiteTranslator(content)(images, targets))
+    print(f"TFLite {variant}: {len(content)} bytes, {result}")
+    if max_abs_diff is not None:
+        assert result["max_abs_diff"] <= max_abs_diff
+    if min_psnr is not None:
+        assert result["psnr_db"] >= min_psnr
+
+
+def test_parity_is_max_abs_difference_and_psnr_over_the_range_2():
+    reference = np.zeros([1, 2, 2, 1])
+    outputs = np.array([0.2, 0.0, 0.0, 0.0]).reshape(1, 2, 2, 1)
+    result = export.parity(reference, outputs)
+    assert result["max_abs_diff"] == pytest.approx(0.2)
+    assert result["psnr_db"] == pytest.approx(10 * np.log10(4 / 0.01))  # MSE = 0.04 / 4
+
+
+def test_existing_version_is_not_overwritten_and_unknown_formats_are_named(exported, keras_model, parity_inputs):
+    model, _ = keras_model
+    with pytest.raises(ConfigError, match="already exist.*--overwrite"):
+        export.export_formats(model, exported[0], 3, ["saved_model"], parity_inputs)
+    with pytest.raises(ConfigError, match="unknown tflite_int4; expected some of saved_model, tflite_float32"):
+        export.export_formats(model, exported[0], 4, ["tflite_int4"], parity_inputs)
+
+
+def test_labels_signature_lets_a_client_build_joint_label_vectors(joint_saved_model, tiny_checkpoints):
+    labels = {name: value.numpy() for name, value in tf.saved_model.load(joint_saved_model).signatures["labels"]().items()}
+    names = [name.decode() for name in labels["names"]]
+    datasets = [name.decode() for name in labels["datasets"]]
+    kinds = [name.decode() for name in labels["kinds"]]
+    assert names[:5] == ["Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young"]
+    assert names[13:] == ["mask:celeba", "mask:rafd"] and len(names) == 15
+    assert datasets == ["celeba"] * 5 + ["rafd"] * 8 + ["celeba", "rafd"]
+    assert kinds == ["multilabel"] * 5 + ["onehot"] * 8 + ["mask"] * 2
+    # A client wanting 'happy' sets it and the mask position of its dataset, using only these lists.
+    vector = np.array([name == "happy" or (kind == "mask" and dataset == "rafd")
+                       for name, dataset, kind in zip(names, datasets, kinds)], np.float32)
+    model, _ = load_serving_model(tiny_checkpoints["both"])
+    happy = np.eye(8, dtype=np.float32)[model.layout.segment("rafd").names.index("happy")]
+    np.testing.assert_array_equal(vector, model.layout.embed("rafd", happy[None])[0])
+    assert json.loads(labels["layout"]) == json.loads(json.dumps(model.layout.to_json()))
+    assert int(labels["crop_size"]) == export.SQUARE

@@ -1,0 +1,150 @@
+"""Translating own photos: reading them, target labels from names, checkpoint vs SavedModel, translate.py."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from stargan_tf.data.labels import make_layout
+from stargan_tf.core.photos import TranslateError, prepare_output_dir, read_photo
+from stargan_tf.families import load_translator
+from stargan_tf.families.stargan.translate import Targets, translate_photos
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ATTRS = ("Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young")
+CLASSES = ("angry", "contemptuous", "disgusted", "fearful", "happy", "neutral", "sad", "surprised")
+LAYOUT = make_layout(["celeba", "rafd"], ATTRS, CLASSES)
+
+
+def vector(celeba=(), rafd=(), mask=()):
+    """A hand-built 15-wide joint label vector."""
+    return np.array(list(celeba or [0] * 5) + list(rafd or [0] * 8) + list(mask), np.float32)
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory):
+    """A folder with an RGB JPEG, an RGBA PNG, a grayscale WebP and a corrupt JPEG."""
+    folder = tmp_path_factory.mktemp("photos")
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 256, [40, 30, 3], dtype=np.uint8)).save(folder / "rgb.jpg")
+    Image.fromarray(rng.integers(0, 256, [20, 50, 4], dtype=np.uint8), "RGBA").save(folder / "rgba.png")
+    Image.fromarray(rng.integers(0, 256, [33, 33], dtype=np.uint8), "L").save(folder / "gray.webp")
+    (folder / "corrupt.jpg").write_bytes(b"\xff\xd8 not really a JPEG")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def translators(tiny_checkpoints, joint_saved_model):
+    return {"checkpoint": load_translator(tiny_checkpoints["both"]), "saved_model": load_translator(joint_saved_model)}
+
+
+def test_target_sets_named_attributes_and_the_mask():
+    [(name, target)] = Targets.parse(LAYOUT, target="Blond_Hair,Male").for_photo()
+    assert name == "Blond_Hair+Male"
+    np.testing.assert_array_equal(target, vector([0, 1, 0, 1, 0], mask=[1, 0]))
+    [(_, happy)] = Targets.parse(LAYOUT, target="happy").for_photo()
+    np.testing.assert_array_equal(happy, vector(rafd=[0, 0, 0, 0, 1, 0, 0, 0], mask=[0, 1]))
+
+
+def test_edit_flips_relative_to_given_source_and_keeps_hair_exclusive():
+    targets = Targets.parse(LAYOUT, edit="+Blond_Hair,-Young", source="Black_Hair,Male,Young")
+    [(name, target)] = targets.for_photo()
+    assert name == "+Blond_Hair-Young"
+    np.testing.assert_array_equal(target, vector([0, 1, 0, 1, 0], mask=[1, 0]))
+    [(_, switched)] = Targets.parse(LAYOUT, edit="+sad", source="happy").for_photo()
+    np.testing.assert_array_equal(switched, vector(rafd=[0, 0, 0, 0, 0, 0, 1, 0], mask=[0, 1]))
+
+
+def test_edit_uses_d_cls_logits_as_the_photo_labels():
+    # D_cls: Black and Brown hair both likely (Brown more), Male unlikely, Young likely; RaFD logits ignored.
+    logits = np.array([0.5, -2.0, 1.5, -1.0, 3.0] + [0.0] * 8, np.float32)
+    targets = Targets.parse(LAYOUT, edit="+Male")
+    np.testing.assert_array_equal(targets.source_values(logits), [0, 0, 1, 0, 1])
+    [(_, target)] = targets.for_photo(logits)
+    np.testing.assert_array_equal(target, vector([0, 0, 1, 1, 1], mask=[1, 0]))
+
+
+def test_all_domains_gives_every_domain_of_both_datasets():
+    names = [name for name, _ in Targets.parse(LAYOUT, all_domains=True, source="Young").for_photo()]
+    assert names == list(ATTRS + CLASSES)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(target="Blond_Hair,Purple_Hair"), "unknown attribute 'Purple_Hair'; this model knows: Black_Hair, "
+                                            "Blond_Hair, Brown_Hair, Male, Young, angry, contemptuous"),
+    (dict(target="Black_Hair,Blond_Hair"), "--target: hair colours exclude each other, got Black_Hair, Blond_Hair"),
+    (dict(edit="+Black_Hair,+Blond_Hair"), "--edit: hair colours exclude each other"),
+    (dict(edit="Blond_Hair"), "must start with \\+ \\(turn on\\) or - \\(turn off\\)"),
+    (dict(edit="-happy"), "one-hot: give the one class to switch to"),
+    (dict(target="happy,sad"), "one-hot: name exactly one of"),
+    (dict(target="Male,happy"), "belong to different datasets"),
+    (dict(target="Male", all_domains=True), "only one of --target, --edit and --all_domains"),
+])
+def test_bad_names_are_errors_that_say_what_is_valid(kwargs, message):
+    with pytest.raises(TranslateError, match=message):
+        Targets.parse(LAYOUT, **kwargs)
+
+
+def test_read_photo_gives_rgb_for_rgba_and_grayscale_and_names_a_corrupt_file(photos):
+    rgba = np.asarray(Image.open(photos / "rgba.png"))
+    np.testing.assert_array_equal(read_photo(str(photos / "rgba.png")), rgba[..., :3])
+    gray = read_photo(str(photos / "gray.webp"))
+    assert gray.shape == (33, 33, 3) and (gray[..., 0] == gray[..., 2]).all()
+    assert read_photo(str(photos / "rgb.jpg")).shape == (40, 30, 3)
+    with pytest.raises(TranslateError, match=r"corrupt\.jpg: not a readable image"):
+        read_photo(str(photos / "corrupt.jpg"))
+
+
+def test_exif_rotation_is_applied(tmp_path):
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90 degrees clockwise to display
+    Image.new("RGB", (40, 20)).save(tmp_path / "phone.jpg", exif=exif)
+    assert read_photo(str(tmp_path / "phone.jpg")).shape == (40, 20, 3)
+
+
+def test_checkpoint_and_its_saved_model_translate_a_photo_alike(translators, photos):
+    photo = read_photo(str(photos / "rgb.jpg"))
+    target = vector([0, 1, 0, 1, 0], mask=[1, 0])
+    from_checkpoint = translators["checkpoint"].translate(photo, target)
+    from_saved_model = translators["saved_model"].translate(photo, target)
+    assert from_checkpoint.shape == (16, 16, 3) and from_checkpoint.dtype == np.uint8
+    assert np.abs(from_checkpoint.astype(int) - from_saved_model).max() <= 1
+    np.testing.assert_allclose(translators["checkpoint"].logits(photo), translators["saved_model"].logits(photo),
+                               atol=1e-5)
+
+
+def test_translate_photos_writes_results_and_grids_and_lists_the_unreadable(translators, photos, tmp_path):
+    paths = sorted(str(photos / name) for name in os.listdir(photos))
+    targets = Targets.parse(translators["saved_model"].layout, edit="+Blond_Hair")
+    report = translate_photos(translators["saved_model"], paths, str(tmp_path), targets)
+    assert [path for path, _ in report.unreadable] == [str(photos / "corrupt.jpg")]
+    assert sorted(os.listdir(tmp_path)) == sorted(f"{stem}_{suffix}.png" for stem in ("gray", "rgb", "rgba")
+                                                  for suffix in ("+Blond_Hair", "grid"))
+    assert np.asarray(Image.open(tmp_path / "rgba_+Blond_Hair.png")).shape == (16, 16, 3)
+    grid = np.asarray(Image.open(tmp_path / "rgb_grid.png"))
+    assert grid.shape == (16, 32, 3)
+    np.testing.assert_array_equal(grid[:, :16], translators["saved_model"].model_input(read_photo(paths[2])))
+
+
+def test_model_and_output_errors_name_the_path(tmp_path):
+    with pytest.raises(TranslateError, match=f"--model={tmp_path} is neither a checkpoint directory"):
+        load_translator(str(tmp_path))
+    with pytest.raises(TranslateError, match="no such directory"):
+        load_translator(str(tmp_path / "missing"))
+    (tmp_path / "file").write_text("")
+    with pytest.raises(TranslateError, match=f"--output={tmp_path / 'file' / 'out'}: cannot write there"):
+        prepare_output_dir(str(tmp_path / "file" / "out"))
+
+
+def test_translate_script_on_a_folder_with_a_corrupt_file(tiny_checkpoints, photos, tmp_path):
+    env = {**os.environ, "PYTHONPATH": ROOT, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    result = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "translate.py"),
+                             f"--model={tiny_checkpoints['both']}", f"--input={photos}", f"--output={tmp_path}",
+                             "--target=Black_Hair,Young"], capture_output=True, text=True, env=env, timeout=600)
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "3 of 4 photos" in result.stdout
+    assert f"{photos / 'corrupt.jpg'}: not a readable image" in result.stdout
+    assert "4/4" in result.stdout  # the progress bar reached the end
+    assert len([name for name in os.listdir(tmp_path) if name.endswith("_Black_Hair+Young.png")]) == 3

@@ -1,0 +1,124 @@
+"""StarGAN v2 training: EMA, weight decay semantics, fit steps, the lambda_ds schedule in the graph, train()."""
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from stargan_tf.families.stargan.config import ConfigError
+from stargan_tf.data.domains import training_dataset
+from stargan_tf.families.stargan_v2.samples import latent_grid, reference_grid
+from stargan_tf.core.run_dir import read_run_config
+from stargan_tf.core.run_dir import checkpoint_manager
+from stargan_tf.core.trainer import prepare, train
+from conftest import tiny_domains, tiny_v2_config  # noqa: F401 (fixture)
+
+
+def values(variables):
+    return [np.array(v.numpy()) for v in variables]
+
+
+class StepLogs(keras.callbacks.Callback):
+    def on_train_batch_end(self, batch, logs=None):
+        self.seen = getattr(self, "seen", []) + [dict(logs)]
+
+
+@pytest.fixture(scope="module")
+def fitted(tiny_domains, tmp_path_factory):  # noqa: F811
+    """(model, weights before, step logs) after 3 fit steps of a tiny model with ds_iter 4."""
+    config, data, model = prepare(tiny_v2_config(tiny_domains, tmp_path_factory.mktemp("fit"), num_iters=3))
+    before = {name: values(getattr(model, name).weights) for name in (
+        "generator", "mapping_network", "style_encoder", "discriminator", "generator_ema")}
+    logs = StepLogs()
+    dataset = training_dataset(data.train, config.image_size, config.batch_size, config.latent_dim, config.seed)
+    model.fit(dataset, epochs=1, steps_per_epoch=3, callbacks=[logs], shuffle=False, verbose=0)
+    return model, before, logs.seen
+
+
+def test_ema_starts_as_a_copy_and_follows_with_beta(tiny_domains, tmp_path):  # noqa: F811
+    _, _, model = prepare(tiny_v2_config(tiny_domains, tmp_path, ema_beta=0.9))
+    for network, ema in zip(model.networks, model.ema_networks):
+        assert [w.shape for w in network.weights] == [w.shape for w in ema.weights]
+        for a, b in zip(values(network.weights), values(ema.weights)):
+            np.testing.assert_array_equal(a, b)
+    kernel = model.generator.from_rgb.kernel
+    start = kernel.numpy()
+    kernel.assign(start + 1.0)
+    model.update_ema()
+    np.testing.assert_allclose(model.generator_ema.from_rgb.kernel.numpy(), start + 0.1, rtol=1e-5, atol=1e-6)
+    assert not any(w.trainable for ema in model.ema_networks for w in ema.weights)
+
+
+def test_weight_decay_is_l2_added_to_the_gradient_not_decoupled(tiny_domains, tmp_path):  # noqa: F811
+    # A zero loss gradient leaves only wd * w: torch's Adam (beta1 0) then steps by lr * sign(w) on the first
+    # update, where AdamW would step by lr * wd * w.
+    _, _, model = prepare(tiny_v2_config(tiny_domains, tmp_path, lr=1e-3, weight_decay=1e-2))
+    weights = model.discriminator.trainable_variables
+    start = values(weights)
+    with tf.GradientTape() as tape:
+        total = 0.0 * tf.add_n([tf.reduce_sum(w) for w in weights])
+    model._apply(tape, total, [(model.d_optimizer, model.discriminator)])
+    w, after = start[0].astype(np.float64), weights[0].numpy()
+    gradient = 1e-2 * w
+    # Keras adds epsilon to sqrt(v) before the bias correction: 1e-8 / sqrt(1 - beta2) against |g|.
+    np.testing.assert_allclose(after, w - 1e-3 * gradient / (np.abs(gradient) + 1e-8 / np.sqrt(1 - 0.99)),
+                               rtol=1e-4, atol=1e-7)
+    assert np.abs(after - w).min() > 10 * np.abs(1e-3 * gradient).max()  # not AdamW's lr * wd * w
+
+
+def test_fit_steps_give_finite_losses_and_change_every_network(fitted):
+    model, before, logs = fitted
+    for name in ("d/latent_real", "d/latent_fake", "d/latent_reg", "d/ref_reg", "g/latent_adv", "g/latent_sty",
+                 "g/latent_ds", "g/latent_cyc", "g/ref_adv", "g/ref_cyc"):
+        assert np.isfinite([float(step[name]) for step in logs]).all(), name
+    for name, start in before.items():
+        after = values(getattr(model, name).weights)
+        changed = [not np.array_equal(a, b) for a, b in zip(start, after)]
+        assert sum(changed) >= 0.9 * len(changed), name  # every kernel; some biases may stay
+    g_ema, g = values(model.generator_ema.weights), values(model.generator.weights)
+    assert any(not np.allclose(a, b) for a, b in zip(g_ema, g))  # a moving average, not a copy
+    assert int(model.step.numpy()) == 3
+    # Per iteration: 2 D updates, 2 G updates (latent, reference), 1 F and 1 E update (latent only).
+    assert [int(o.iterations.numpy()) for o in (model.d_optimizer, model.g_optimizer, model.f_optimizer,
+                                                model.e_optimizer)] == [6, 6, 3, 3]
+
+
+def test_lambda_ds_decays_inside_the_traced_step(fitted):
+    model, _, logs = fitted
+    np.testing.assert_allclose([float(step["g/lambda_ds"]) for step in logs], [1.0, 0.75, 0.5])
+    assert float(model.lambda_ds.numpy()) == 0.5
+
+
+def test_inference_functions_and_sample_grids(fitted):
+    model, _, _ = fitted
+    rng = np.random.default_rng(0)
+    images = rng.uniform(-1, 1, (2, 16, 16, 3)).astype(np.float32)
+    domains = np.array([0, 2], np.int32)
+    assert model.latent_guided(images, domains, rng.normal(size=(2, 4)).astype(np.float32)).shape == (2, 16, 16, 3)
+    out = model.reference_guided(images, images[::-1], domains)
+    np.testing.assert_allclose(out, model.generator_ema(images, model.style_encoder_ema(images[::-1], domains)))
+    assert latent_grid(model, images, rng.normal(size=(3, 4))).shape == (2 * 16, (1 + 3 * 3) * 16, 3)
+    assert reference_grid(model, images, images[:1], domains[:1]).shape == (3 * 16, 2 * 16, 3)
+
+
+def test_train_writes_checkpoints_samples_run_file_and_resumes(tiny_domains, tmp_path):  # noqa: F811
+    config = tiny_v2_config(tiny_domains, tmp_path)
+    train(config)
+    assert sorted(f for f in os.listdir(config.model_save_dir) if f.endswith(".index")) == ["ckpt-2.index"]
+    assert sorted(os.listdir(config.sample_dir)) == ["000002-latent.png", "000002-reference.png"]
+    with open(os.path.join(config.model_save_dir, "run.json")) as f:
+        run = json.load(f)
+    assert run["model"] == "stargan_v2" and run["layout"] == {"domains": ["happy", "sad", "surprised"]}
+    assert read_run_config(config.model_save_dir, type(config)) == config
+    with pytest.raises(ConfigError, match="is a stargan_v2 run, not stargan"):
+        read_run_config(config.model_save_dir)
+    resumed = train(tiny_v2_config(tiny_domains, tmp_path, num_iters=3, resume=True))
+    assert int(resumed.step.numpy()) == 3 and int(resumed.f_optimizer.iterations.numpy()) == 3
+    _, _, fresh = prepare(config)
+    checkpoint_manager(fresh, config.model_save_dir, 1).restore_or_initialize()
+    for a, b in zip(values(fresh.generator_ema.weights), values(resumed.generator_ema.weights)):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ConfigError, match="style_dim: checkpoint has 8, this run has 16"):
+        train(tiny_v2_config(tiny_domains, tmp_path, num_iters=4, resume=True, style_dim=16))
