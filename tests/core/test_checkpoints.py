@@ -13,9 +13,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import tiny_config
-from stargan_tf.core.run_dir import recover_checkpoints
-from stargan_tf.core.run_dir import checkpoint_manager
+from conftest import tiny_config, tiny_v2_config
+from stargan_tf.core.run_dir import checkpoint_manager, recover_checkpoints
 from stargan_tf.core.trainer import prepare
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -104,15 +103,23 @@ def newest_recorded(directory):
     return int(names[-1].rsplit("-", 1)[1]) if names else 0
 
 
-class TrainProcess:
-    """scripts/train.py with a tiny CelebA network in a subprocess, saving a checkpoint every iteration."""
+def tiny_flags(family, tiny_data, tiny_domains):
+    """scripts/train.py flags of a tiny network of a family on the tiny data (CelebA for StarGAN)."""
+    if family == "stargan":
+        return dict(dataset="celeba", image_size=16, g_conv_dim=4, d_conv_dim=4, g_repeat_num=1, d_repeat_num=2,
+                    num_iters_decay=0, n_critic=2, celeba_image_dir=tiny_data.celeba_image_dir,
+                    attr_path=tiny_data.attr_path)
+    return dict(model="stargan_v2", image_size=16, base_dim=8, max_conv_dim=16, mapping_dim=16, style_dim=8,
+                latent_dim=4, train_img_dir=f"{tiny_domains}/train", val_img_dir=f"{tiny_domains}/val")
 
-    def __init__(self, tiny_data, run_dir, num_iters):
-        flags = dict(dataset="celeba", image_size=16, g_conv_dim=4, d_conv_dim=4, g_repeat_num=1, d_repeat_num=2,
-                     batch_size=4, num_iters=num_iters, num_iters_decay=0, n_critic=2, log_step=5,
-                     sample_step=100000, model_save_step=1, keep_checkpoints=2,
-                     celeba_image_dir=tiny_data.celeba_image_dir, attr_path=tiny_data.attr_path,
-                     model_save_dir=run_dir / "models", sample_dir=run_dir / "samples", log_dir=run_dir / "logs")
+
+class TrainProcess:
+    """scripts/train.py with a tiny network in a subprocess, saving a checkpoint every iteration."""
+
+    def __init__(self, family_flags, run_dir, num_iters):
+        flags = dict(family_flags, batch_size=4, num_iters=num_iters, log_step=5, sample_step=100000,
+                     model_save_step=1, keep_checkpoints=2, model_save_dir=run_dir / "models",
+                     sample_dir=run_dir / "samples", log_dir=run_dir / "logs")
         self.log_path = run_dir / f"train-{len(glob.glob(str(run_dir / 'train-*.log')))}.log"
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(
@@ -139,12 +146,14 @@ class TrainProcess:
         return int(match.group(2)) if match else 0
 
 
-def test_sigkill_at_random_moments_and_ctrl_c_never_lose_a_checkpoint(tiny_data, tmp_path):
+@pytest.mark.parametrize("family", ["stargan", "stargan_v2"])
+def test_sigkill_at_random_moments_and_ctrl_c_never_lose_a_checkpoint(family, tiny_data, tiny_domains, tmp_path):
+    family_flags = tiny_flags(family, tiny_data, tiny_domains)
     models = str(tmp_path / "models")
     rng = random.Random(3)
     kill_points, torn, step = [], 0, 0
     for kill in range(5):
-        run = TrainProcess(tiny_data, tmp_path, num_iters=100000)
+        run = TrainProcess(family_flags, tmp_path, num_iters=100000)
         # Each run resumes from the newest complete checkpoint the previous kill left, then makes progress.
         run.wait_until(lambda: newest_recorded(models) > step, "a new checkpoint")
         assert run.resumed_step() == step
@@ -166,7 +175,7 @@ def test_sigkill_at_random_moments_and_ctrl_c_never_lose_a_checkpoint(tiny_data,
         step = newest_complete
         kill_points.append(step)
     # Ctrl-C: a checkpoint at the iteration reached, named in the message, and exit status 130.
-    run = TrainProcess(tiny_data, tmp_path, num_iters=100000)
+    run = TrainProcess(family_flags, tmp_path, num_iters=100000)
     run.wait_until(lambda: newest_recorded(models) > step, "a new checkpoint")
     assert run.resumed_step() == step
     run.process.send_signal(signal.SIGINT)
@@ -179,10 +188,12 @@ def test_sigkill_at_random_moments_and_ctrl_c_never_lose_a_checkpoint(tiny_data,
     numbers = checkpoint_numbers(models)
     assert recorded(models) == [f"ckpt-{step - 1}", f"ckpt-{step}"]
     assert all(numbers[int(name.rsplit("-", 1)[1])] for name in recorded(models))
-    config, _, model = prepare(tiny_config(tiny_data, tmp_path, dataset="celeba", model_save_dir=models))
+    config = (tiny_config(tiny_data, tmp_path, dataset="celeba", model_save_dir=models) if family == "stargan"
+              else tiny_v2_config(tiny_domains, tmp_path, model_save_dir=models))
+    config, _, model = prepare(config)
     checkpoint_manager(model, models, 2).checkpoint.restore(tf.train.latest_checkpoint(models)
                                                             ).assert_existing_objects_matched()
     assert int(model.step.numpy()) == step
-    assert all(np.isfinite(w.numpy()).all() for w in model.generator.weights + model.discriminator.weights)
+    assert all(np.isfinite(weight.numpy()).all() for network in model.networks.values() for weight in network.weights)
     print(f"kill points (resumed steps): {kill_points}; kills that left a save half done: {torn}")
     assert torn >= 1

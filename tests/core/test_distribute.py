@@ -15,8 +15,8 @@ import time
 import numpy as np
 import pytest
 
-from conftest import tiny_config
-from stargan_tf.families.stargan.config import ConfigError
+from conftest import tiny_config, tiny_v2_config
+from stargan_tf.core.config import ConfigError
 from stargan_tf.core.distribute import weights_fingerprint
 from stargan_tf.core.trainer import train
 
@@ -36,31 +36,61 @@ VARIANTS = {"paper": {}, "attention_spectral_hinge": dict(g_attention_at=["res0"
                                                           d_spectral_norm=True, adv_loss="hinge")}
 
 
-@pytest.mark.parametrize("variant", VARIANTS)
-def test_mirrored_two_replicas_match_one_device(tiny_data, tmp_path, variant):
+def mirrored_run(config, tmp_path, steps):
+    """The .npz of tests/mirrored_run.py: one device by model.fit, by distribute.fit, and 2 mirrored replicas."""
     output = tmp_path / "weights.npz"
     subprocess.run([sys.executable, os.path.join(ROOT, "tests", "mirrored_run.py"), str(output),
-                    tiny_data.celeba_image_dir, tiny_data.attr_path, tiny_data.rafd_image_dir, str(tmp_path),
-                    json.dumps(VARIANTS[variant])], env=environment(), check=True, timeout=TIMEOUT)
+                    json.dumps({"model": config.model_name, "config": config.to_dict()}), str(steps)],
+                   env=environment(), check=True, timeout=TIMEOUT)
     arrays = np.load(output)
     assert int(arrays["replicas"]) == 2
     count = len([key for key in arrays if key.startswith("fit/weight")])
-    assert count > 28  # G and D weights, then both optimizers' state.
+    networks = int(arrays["networks"])
+    assert count > networks >= 28  # the networks' weights, then the optimizers' state
+    for index in range(count):  # distribute.fit on one device is model.fit, bit for bit.
+        np.testing.assert_array_equal(arrays[f"loop/weight{index}"], arrays[f"fit/weight{index}"])
+    for key in [key for key in arrays if key.startswith("fit/log/")]:
+        np.testing.assert_array_equal(arrays[f"loop/log/{key[8:]}"], arrays[key], err_msg=key)
+    assert any(not np.array_equal(arrays[f"initial/weight{index}"], arrays[f"fit/weight{index}"])
+               for index in range(networks))
+    return arrays, count, networks
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_mirrored_two_replicas_match_one_device(tiny_data, tmp_path, variant):
+    config = tiny_config(tiny_data, tmp_path, batch_size=8, n_critic=2, num_iters_decay=0, **VARIANTS[variant])
+    arrays, count, _ = mirrored_run(config, tmp_path, steps=4)
     for index in range(count):
         expected = arrays[f"fit/weight{index}"]
-        # distribute.fit on one device is model.fit, bit for bit.
-        np.testing.assert_array_equal(arrays[f"loop/weight{index}"], expected)
         # Two replicas of 4 = one device of 8, up to float summation order (relative to the tensor's norm:
         # Adam turns gradients of ~0 into steps of +-lr, so single elements can differ by that much).
         difference = np.linalg.norm(arrays[f"mirrored/weight{index}"] - expected)
         assert difference <= 1e-4 * np.linalg.norm(expected), index
-    assert any(not np.array_equal(arrays[f"initial/weight{index}"], arrays[f"fit/weight{index}"])
-               for index in range(28))
     for key in [key for key in arrays if key.startswith("fit/log/")]:
-        name = key[len("fit/log/"):]
-        np.testing.assert_allclose(arrays[f"mirrored/log/{name}"], arrays[key], rtol=1e-5, err_msg=name)
-        np.testing.assert_array_equal(arrays[f"loop/log/{name}"], arrays[key], err_msg=name)
+        np.testing.assert_allclose(arrays[f"mirrored/log/{key[8:]}"], arrays[key], rtol=1e-5, err_msg=key)
     assert arrays["fit/log/g/loss_rec"][0] > 0  # The run included G updates.
+
+
+def test_mirrored_two_replicas_match_one_device_for_stargan_v2(tiny_domains, tmp_path):
+    """One official iteration (2 D and 2 G updates, EMA) on 2 replicas of 4 against one device of 8.
+
+    StarGAN v2's Adam (beta1 = 0) makes its first steps about lr * sign(gradient), and its leaky ReLUs flip on
+    float summation differences, so single weights can move in opposite directions: the weights are compared as
+    a whole against the update's size, and the gradients' scale through Adam's second moments.
+    """
+    arrays, count, networks = mirrored_run(tiny_v2_config(tiny_domains, tmp_path, batch_size=8), tmp_path, steps=1)
+    logs = [key[8:] for key in arrays if key.startswith("fit/log/")]
+    for name in logs:  # D's first losses come before any update; the later ones after updates of ~lr.
+        rtol = 1e-5 if name.startswith("d/latent") else 1e-4
+        np.testing.assert_allclose(arrays[f"mirrored/log/{name}"], arrays[f"fit/log/{name}"], rtol=rtol, err_msg=name)
+    difference = sum(np.sum((arrays[f"mirrored/weight{i}"] - arrays[f"fit/weight{i}"]) ** 2) for i in range(networks))
+    update = sum(np.sum((arrays[f"fit/weight{i}"] - arrays[f"initial/weight{i}"]) ** 2) for i in range(networks))
+    assert np.sqrt(difference / update) < 0.1
+    # A loss scaled wrong per replica would scale the second moments by its square.
+    moments = [np.linalg.norm(arrays[f"mirrored/weight{i}"] - arrays[f"fit/weight{i}"])
+               / np.linalg.norm(arrays[f"fit/weight{i}"]) for i in range(networks, count)
+               if arrays[f"fit/weight{i}"].ndim >= 2 and np.linalg.norm(arrays[f"fit/weight{i}"]) > 0]
+    assert len(moments) > 50 and np.median(moments) < 1e-2
 
 
 def test_strategy_flags_are_checked(tiny_data, tmp_path):
@@ -93,7 +123,8 @@ class Cluster:
             output = self.run_dir / f"worker{index}-launch{self.launches}.log"
             flags = [f"--{name}={','.join(value) if isinstance(value, list) else value}"
                      for name, value in self.config.to_dict().items() if name not in ("resume", "devices")]
-            flags += ["--resume", "--strategy=multi_worker", f"--sample_dir={self.run_dir}/samples{index}"]
+            flags += ["--resume", "--strategy=multi_worker", f"--sample_dir={self.run_dir}/samples{index}",
+                      f"--model={self.config.model_name}"]
             with open(output, "w") as log:
                 self.processes.append(subprocess.Popen(
                     [sys.executable, os.path.join(ROOT, "scripts", "train.py")] + flags,
@@ -170,3 +201,16 @@ def test_killed_worker_restarts_and_training_finishes_from_the_backup(finished_c
         assert resumed and int(resumed.group(1)) >= 4
     # Exact resume: the same weights as the uninterrupted run.
     assert cluster.fingerprints() == finished_cluster.fingerprints()
+
+
+def test_two_stargan_v2_workers_end_with_identical_weights(tiny_domains, tmp_path):
+    config = tiny_v2_config(tiny_domains, tmp_path, num_iters=4, model_save_step=2, sample_step=4)
+    cluster = Cluster(config, tmp_path).start()
+    try:
+        assert cluster.wait() == [0, 0], cluster.log(0) + cluster.log(1)
+    finally:
+        cluster.kill()
+    first, second = cluster.fingerprints()
+    assert first == second
+    assert "trained to step 4;" in cluster.log(1)
+    assert sorted(os.listdir(tmp_path / "samples0")) == ["000004-latent.png", "000004-reference.png"]

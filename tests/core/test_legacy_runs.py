@@ -31,10 +31,10 @@ def copy_run(name, tmp_path, tiny_data=None, tiny_domains=None):
         run = json.load(f)
     config = run["config"]
     config.update(model_save_dir=directory, sample_dir=str(tmp_path / "samples"), log_dir=str(tmp_path / "logs"))
-    if tiny_data is not None:
+    if tiny_data is not None and "attr_path" in config:
         config.update(celeba_image_dir=tiny_data.celeba_image_dir, attr_path=tiny_data.attr_path,
                       rafd_image_dir=tiny_data.rafd_image_dir)
-    if tiny_domains is not None:
+    if tiny_domains is not None and "train_img_dir" in config:
         config.update(train_img_dir=f"{tiny_domains}/train", val_img_dir=f"{tiny_domains}/val")
     with open(path, "w") as f:
         json.dump(run, f)

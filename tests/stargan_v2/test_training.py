@@ -39,7 +39,7 @@ def fitted(tiny_domains, tmp_path_factory):  # noqa: F811
 
 def test_ema_starts_as_a_copy_and_follows_with_beta(tiny_domains, tmp_path):  # noqa: F811
     _, _, model = prepare(tiny_v2_config(tiny_domains, tmp_path, ema_beta=0.9))
-    for network, ema in zip(model.networks, model.ema_networks):
+    for network, ema in zip(model.translator_networks, model.ema_networks):
         assert [w.shape for w in network.weights] == [w.shape for w in ema.weights]
         for a, b in zip(values(network.weights), values(ema.weights)):
             np.testing.assert_array_equal(a, b)

@@ -171,5 +171,7 @@ class StarGANv2(GANModel):
                                      [(self.g_optimizer, self.generator)]))
         self.update_ema()
         logs["g/lambda_ds"] = tf.identity(self.lambda_ds)
+        logs.update({f"{name[0]}/lr": tf.cast(getattr(self, name).learning_rate, tf.float32)
+                     for name in self.optimizer_targets})
         self.step.assign_add(1)
         return logs

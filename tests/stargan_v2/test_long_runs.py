@@ -1,0 +1,89 @@
+"""StarGAN v2 runs get StarGAN's long-run safety: TensorBoard, SIGTERM and exact resume, the NaN guard, precision."""
+import glob
+import os
+import signal
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from conftest import tiny_v2_config
+from core.test_callbacks import SignalAtStep, read_events
+from stargan_tf import families
+from stargan_tf.core.callbacks import NonFiniteError, TrainingInterrupted
+from stargan_tf.core.trainer import train
+
+LOSSES = [f"d/{mode}_{name}" for mode in ("latent", "ref") for name in ("real", "fake", "reg")] + [
+    f"g/{mode}_{name}" for mode in ("latent", "ref") for name in ("adv", "sty", "ds", "cyc")]
+
+
+def weights_of(model):
+    return [weight.numpy() for network in model.networks.values() for weight in network.weights]
+
+
+def test_tensorboard_holds_every_loss_lambda_ds_learning_rates_speed_and_grids(tiny_domains, tmp_path):
+    config = tiny_v2_config(tiny_domains, tmp_path, num_iters=4, ds_iter=4, log_step=2, sample_step=2)
+    train(config)
+    events = read_events(config.log_dir)
+    scalars = LOSSES + ["g/lambda_ds", "g/lr", "f/lr", "e/lr", "d/lr", "speed/images_per_second",
+                        "speed/iterations_per_second"]
+    assert sorted(events) == sorted(scalars + ["samples/latent", "samples/reference"])
+    for tag in scalars:
+        assert sorted(events[tag]) == [2, 4], tag
+        assert all(np.isfinite(float(value)) for value in events[tag].values()), tag
+    # lambda_ds at steps 1 and 3 (0-based) of a decay to 0 over 4 steps; F's learning rate is its own.
+    assert float(events["g/lambda_ds"][2]) == pytest.approx(0.75) and float(events["g/lambda_ds"][4]) == 0.25
+    assert float(events["f/lr"][2]) == pytest.approx(1e-6) and float(events["g/lr"][2]) == pytest.approx(1e-4)
+    # Latent grid: 2 sources per domain x (source + 3 domains x 3 styles); reference grid: references on top.
+    assert events["samples/latent"][4].shape == (6 * 16, 10 * 16, 3)
+    assert events["samples/reference"][2].shape == (7 * 16, 4 * 16, 3)
+
+
+def test_sigterm_checkpoints_and_the_resumed_run_matches_an_uninterrupted_one(tiny_domains, tmp_path):
+    settings = dict(num_iters=5, ds_iter=4, model_save_step=4, sample_step=4)
+    through = train(tiny_v2_config(tiny_domains, tmp_path / "through", **settings))
+    config = tiny_v2_config(tiny_domains, tmp_path / "interrupted", **settings)
+    # Sent at the end of step 2, after the stop callback ran: the run stops at the end of the next iteration.
+    with pytest.raises(TrainingInterrupted, match="stopped by SIGTERM at iteration 3 of 5; checkpoint .*ckpt-3;"):
+        train(config, callbacks=[SignalAtStep(2, signal.SIGTERM)])
+    resumed = train(config)
+    assert int(resumed.step.numpy()) == int(through.step.numpy()) == 5
+    for name in resumed.optimizer_targets:
+        assert int(getattr(resumed, name).iterations.numpy()) == int(getattr(through, name).iterations.numpy())
+    assert float(resumed.lambda_ds.numpy()) == float(through.lambda_ds.numpy()) == 0.0
+    for a, b in zip(weights_of(resumed), weights_of(through)):  # EMA copies included
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_nan_loss_stops_naming_the_losses_and_keeps_the_last_good_checkpoint(tiny_domains, tmp_path, monkeypatch):
+    family = families.get("stargan_v2")
+    original = type(family).training_dataset
+
+    def poisoned(self, config, data, start_step):
+        def poison(index, batch):
+            nan = tf.fill(tf.shape(batch["x_src"]), float("nan"))
+            return dict(batch, x_src=tf.where(index + start_step == 3, nan, batch["x_src"]))
+        return original(self, config, data, start_step).enumerate().map(poison)
+
+    monkeypatch.setattr(type(family), "training_dataset", poisoned)
+    config = tiny_v2_config(tiny_domains, tmp_path, num_iters=6, model_save_step=1, keep_checkpoints=2)
+    with pytest.raises(NonFiniteError, match=r"non-finite loss at step 4 \(iteration 4\): .*d/latent_real = nan"):
+        train(config)
+    state = tf.train.get_checkpoint_state(config.model_save_dir)
+    assert [os.path.basename(path) for path in state.all_model_checkpoint_paths] == ["ckpt-2", "ckpt-3"]
+    reader = tf.train.load_checkpoint(state.model_checkpoint_path)
+    for name, dtype in reader.get_variable_to_dtype_map().items():
+        assert not dtype.is_floating or np.isfinite(reader.get_tensor(name)).all(), name
+    assert not glob.glob(os.path.join(config.model_save_dir, "ckpt-4*"))
+
+
+@pytest.mark.parametrize("precision", ["mixed_bfloat16", "mixed_float16"])
+def test_mixed_precision_trains_with_finite_losses_float32_variables_and_resumes_in_float32(precision, tiny_domains,
+                                                                                           tmp_path):
+    config = tiny_v2_config(tiny_domains, tmp_path, num_iters=2, precision=precision)
+    model = train(config)
+    assert model.generator.compute_dtype == precision.split("_")[1]
+    assert all(weight.dtype == "float32" for weight in weights_of(model))
+    assert all(np.isfinite(weight).all() for weight in weights_of(model))
+    resumed = train(tiny_v2_config(tiny_domains, tmp_path, num_iters=3))  # float32 from the mixed checkpoint
+    assert int(resumed.step.numpy()) == 3 and resumed.generator.compute_dtype == "float32"
