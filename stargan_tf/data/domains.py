@@ -11,7 +11,7 @@ import logging
 import numpy as np
 import tensorflow as tf
 
-from stargan_tf.data.files import DataError, LabeledFiles, drop_unreadable, read_class_folders
+from stargan_tf.data.files import DataError, LabeledFiles, decode_image, drop_unreadable, read_class_folders
 from stargan_tf.data.pipeline import resize_and_scale
 
 logger = logging.getLogger("stargan_tf")
@@ -58,7 +58,7 @@ def read_domain_data(train_dir: str, val_dir: str = "", verify_images: bool = Tr
 
 def decode(path):
     """Any JPEG/PNG/BMP/GIF file as uint8 RGB [H, W, 3]."""
-    return tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+    return decode_image(tf.io.read_file(path))
 
 
 def load_image(path, image_size: int):

@@ -5,19 +5,29 @@ storage) and the legacy stream (earlier versions, such as the official StarGAN's
 followed by the raw storages). Unpickling is restricted to the few globals a state_dict of tensors needs
 (OrderedDict, the tensor rebuild functions and the storage classes); any other global is refused, so a
 checkpoint can never run code on load.
+
+Every number the file declares is checked before it is used: each tensor's extent against its storage's declared
+length, each storage's bytes against that length, and both against MAX_BYTES, so a malformed or crafted file
+gives a CheckpointError naming the file (and the tensor) instead of a crash, a huge allocation or weights copied
+from outside the file. Weights that are NaN or infinite are refused too.
 """
 from __future__ import annotations
 
 import collections
 import dataclasses
+import io
+import math
 import pickle
 import struct
 import zipfile
+import zlib
 
 import numpy as np
 
 LEGACY_MAGIC_NUMBER = 0x1950A86A20F9469CFC6C
 LEGACY_PROTOCOL_VERSION = 1001
+MAX_BYTES = 4 << 30  # The most one storage or one tensor may hold: far above any network this package reads.
+MAX_DIMS = 32  # numpy's lowest dimension limit (numpy 1.x)
 
 # Legacy storage class names (torch.<Name> or torch.cuda.<Name>, as written by CPU and GPU runs) -> element type.
 STORAGE_DTYPES = {
@@ -48,30 +58,73 @@ class _StorageType:
         return np.frombuffer(raw, dtype.newbyteorder(prefix) if dtype.itemsize > 1 else dtype)
 
 
-class _Storage:
-    """A storage referenced by the pickle; its data arrives later in the legacy format."""
+def _is_count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
-    def __init__(self, storage_type: _StorageType, numel: int):
-        self.storage_type, self.numel, self.data = storage_type, numel, None
+
+class _Storage:
+    """A storage the pickle references, by key: its element type and declared length, then its elements.
+
+    A view (pre-1.0 legacy files) is `numel` elements of a base storage from `offset` on; its data is the base's.
+    """
+
+    def __init__(self, storage_type: _StorageType, key: str, numel: int, base: _Storage | None = None,
+                 offset: int = 0):
+        self.storage_type, self.key, self.numel, self.base, self.offset = storage_type, key, numel, base, offset
+        self.data = None
+
+    @property
+    def nbytes(self) -> int:
+        return self.numel * self.storage_type.itemsize
+
+    def elements(self) -> np.ndarray:
+        if self.base is None:
+            return self.data
+        return self.base.data[self.offset:self.offset + self.numel]
 
 
 @dataclasses.dataclass(frozen=True)
 class _TensorRef:
-    """A tensor as the pickle describes it: a strided view of a storage, made into an array once data is read."""
+    """A tensor as the pickle describes it: a strided view of a storage, made into an array once data is read.
 
-    storage: _Storage
-    offset: int
-    size: tuple
-    stride: tuple
+    The fields hold whatever the pickle gave; `problem` checks them before anything is read.
+    """
+
+    storage: object
+    offset: object
+    size: object
+    stride: object
+
+    def problem(self) -> str | None:
+        """Why this tensor cannot be a view of its storage (None if it can), from the declared numbers only."""
+        if not isinstance(self.storage, _Storage):
+            return f"its storage is a {type(self.storage).__name__}, expected a tensor storage"
+        if not (isinstance(self.size, (tuple, list)) and isinstance(self.stride, (tuple, list))):
+            return f"size {self.size!r:.80} and stride {self.stride!r:.80} must be tuples"
+        if len(self.size) != len(self.stride) or len(self.size) > MAX_DIMS:
+            return (f"size {tuple(self.size)!r:.80} and stride {tuple(self.stride)!r:.80} must have the same "
+                    f"length, at most {MAX_DIMS}")
+        if not all(map(_is_count, (self.offset, *self.size, *self.stride))):
+            return (f"offset {self.offset!r:.40}, size {tuple(self.size)!r:.80} and stride "
+                    f"{tuple(self.stride)!r:.80} must be whole numbers >= 0")
+        count = math.prod(self.size)
+        if count * self.storage.storage_type.itemsize > MAX_BYTES:
+            return f"its size {tuple(self.size)} holds more than the {MAX_BYTES} bytes allowed"
+        end = self.offset + sum((size - 1) * stride for size, stride in zip(self.size, self.stride)) + 1
+        if count and end > self.storage.numel:
+            return (f"offset {self.offset}, size {tuple(self.size)} and stride {tuple(self.stride)} reach element "
+                    f"{end - 1} of storage {self.storage.key!r}, which declares {self.storage.numel} elements")
+        return None
 
     def to_numpy(self) -> np.ndarray:
-        data = self.storage.data[self.offset:]
+        """The tensor's values; only for a tensor without `problem` whose storage's data is read."""
+        data = self.storage.elements()[self.offset:]
         strides = tuple(step * data.itemsize for step in self.stride)
-        return np.lib.stride_tricks.as_strided(data, shape=self.size, strides=strides).copy()
+        return np.lib.stride_tricks.as_strided(data, shape=tuple(self.size), strides=strides).copy()
 
 
 def _rebuild_tensor(storage, storage_offset, size, stride, *unused_grad_and_hooks):
-    return _TensorRef(storage, storage_offset, tuple(size), tuple(stride))
+    return _TensorRef(storage, storage_offset, size, stride)
 
 
 def _rebuild_parameter(data, *unused_grad_and_hooks):
@@ -87,11 +140,13 @@ _ALLOWED_FUNCTIONS = {
 
 
 class _StateDictUnpickler(pickle.Unpickler):
-    """Resolves only the globals a state_dict of tensors needs; storages come from `load_storage`."""
+    """Resolves only the globals a state_dict of tensors needs; collects the storages it references, by key."""
 
-    def __init__(self, file, path: str, load_storage):
+    def __init__(self, file, path: str):
         super().__init__(file, encoding="utf-8")
-        self.path, self.load_storage = path, load_storage
+        self.path = path
+        self.storages: dict[str, _Storage] = {}
+        self.views: dict[str, _Storage] = {}
 
     def find_class(self, module, name):
         if (module, name) in _ALLOWED_FUNCTIONS:
@@ -102,65 +157,125 @@ class _StateDictUnpickler(pickle.Unpickler):
                               f"needs OrderedDict, tensors and storages (this file may run code when loaded)")
 
     def persistent_load(self, pid):
-        if not (isinstance(pid, tuple) and pid and pid[0] == "storage"):
-            raise CheckpointError(f"{self.path}: unexpected persistent id {pid!r} (expected a tensor storage)")
-        return self.load_storage(*pid[1:])
+        """A storage from ("storage", type, key, location, numel[, (view key, offset, view numel)])."""
+        if not (isinstance(pid, tuple) and len(pid) in (5, 6) and pid[0] == "storage"):
+            raise CheckpointError(f"{self.path}: unexpected persistent id {pid!r:.200} (expected a tensor storage)")
+        storage_type, key, numel = pid[1], pid[2], pid[4]  # pid[3], the device, is ignored: data goes to host.
+        if not (isinstance(storage_type, _StorageType) and isinstance(key, str) and _is_count(numel)):
+            raise CheckpointError(f"{self.path}: storage {pid[1:]!r:.200}: expected (storage class, key, device, "
+                                  f"element count)")
+        if numel * storage_type.itemsize > MAX_BYTES:
+            raise CheckpointError(f"{self.path}: storage {key!r} declares {numel} elements, more than the "
+                                  f"{MAX_BYTES} bytes allowed")
+        storage = self.storages.setdefault(key, _Storage(storage_type, key, numel))
+        view = pid[5] if len(pid) == 6 else None  # Legacy files add view metadata, None unless a pre-1.0 view.
+        if view is None:
+            return storage
+        if not (isinstance(view, tuple) and len(view) == 3 and isinstance(view[0], str)
+                and _is_count(view[1]) and _is_count(view[2]) and view[1] + view[2] <= storage.numel):
+            raise CheckpointError(f"{self.path}: storage view {view!r:.200} is not (key, offset, length) within "
+                                  f"storage {key!r} of {storage.numel} elements")
+        return self.views.setdefault(view[0], _Storage(storage_type, view[0], view[2], storage, view[1]))
 
 
-def _read_zip(path: str, archive: zipfile.ZipFile) -> dict:
-    pickles = [name for name in archive.namelist() if name.endswith("/data.pkl") and name.count("/") == 1]
+def _checked_tensors(path: str, state) -> dict[str, _TensorRef]:
+    """The state_dict's tensors, each checked against its storage's declared length (nothing read yet)."""
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{path}: expected a state_dict (a mapping of names to tensors), as torch.save("
+                              f"model.state_dict(), path) writes, got {type(state).__name__}")
+    for name, tensor in state.items():
+        if not isinstance(name, str) or not isinstance(tensor, _TensorRef):
+            raise CheckpointError(f"{path}: expected a state_dict (a mapping of names to tensors), but key "
+                                  f"{name!r:.80} holds a {type(tensor).__name__}")
+        if problem := tensor.problem():
+            raise CheckpointError(f"{path}: tensor {name}: {problem}")
+    return state
+
+
+def _users(state: dict, storage: _Storage) -> str:
+    """The names of the tensors using a storage (directly or through a view), for messages."""
+    names = [name for name, tensor in state.items() if storage in (tensor.storage, tensor.storage.base)]
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+
+
+def _read_zip(path: str, archive: zipfile.ZipFile) -> dict[str, _TensorRef]:
+    entries = {info.filename: info for info in archive.infolist()}
+    pickles = [name for name in entries if name.endswith("/data.pkl") and name.count("/") == 1]
     if len(pickles) != 1:
         raise CheckpointError(f"{path}: a zip file but not a torch.save archive (no <name>/data.pkl)")
     prefix = pickles[0][:-len("data.pkl")]
-    byteorder_file = prefix + "byteorder"
-    byteorder = archive.read(byteorder_file).decode() if byteorder_file in archive.namelist() else "little"
-    storages = {}
-
-    def load_storage(storage_type, key, location, numel):
-        del location  # Tensors are read to host memory wherever they were saved from.
-        if key not in storages:
-            storage = _Storage(storage_type, numel)
-            storage.data = storage_type.decode(archive.read(f"{prefix}data/{key}"), byteorder)
-            storages[key] = storage
-        return storages[key]
-
+    byteorder = "little"
+    if prefix + "byteorder" in entries:
+        with archive.open(prefix + "byteorder") as f:
+            byteorder = f.read(8).decode("ascii", "replace")
+        if byteorder not in ("little", "big"):
+            raise CheckpointError(f"{path}: {prefix}byteorder says {byteorder!r}, expected little or big")
     with archive.open(pickles[0]) as f:
-        return _StateDictUnpickler(f, path, load_storage).load()
+        state = _checked_tensors(path, _StateDictUnpickler(f, path).load())
+    bases = {id(base): base for base in (tensor.storage.base or tensor.storage for tensor in state.values())}
+    for storage in bases.values():
+        info = entries.get(f"{prefix}data/{storage.key}")
+        if info is None:
+            raise CheckpointError(f"{path}: storage {storage.key!r} of tensor {_users(state, storage)} is missing "
+                                  f"(no {prefix}data/{storage.key} in the archive)")
+        if info.file_size != storage.nbytes:  # From the zip directory: checked before a byte is inflated.
+            raise CheckpointError(f"{path}: storage {storage.key!r} of tensor {_users(state, storage)} holds "
+                                  f"{info.file_size} bytes, but declares {storage.numel} {storage.storage_type.name} "
+                                  f"elements ({storage.nbytes} bytes)")
+        storage.data = storage.storage_type.decode(archive.read(info), byteorder)
+    return state
 
 
-def _read_legacy(path: str, f) -> dict:
+def _read_legacy(path: str, f: io.BytesIO) -> dict[str, _TensorRef]:
     def plain_pickle():
-        return _StateDictUnpickler(f, path, lambda *pid: None).load()
+        return _StateDictUnpickler(f, path).load()
 
     if plain_pickle() != LEGACY_MAGIC_NUMBER:
         raise CheckpointError(f"{path}: not a PyTorch checkpoint (no torch.save magic number)")
     protocol_version = plain_pickle()
     if protocol_version != LEGACY_PROTOCOL_VERSION:
-        raise CheckpointError(f"{path}: unsupported torch.save protocol version {protocol_version}")
-    byteorder = "little" if plain_pickle().get("little_endian", True) else "big"
-    storages, views = {}, {}
-
-    def load_storage(storage_type, key, location, numel, view_metadata=None):
-        del location
-        storage = storages.setdefault(key, _Storage(storage_type, numel))
-        if view_metadata is None:
-            return storage
-        view_key, offset, view_size = view_metadata  # Pre-1.0 files may store views of a shared storage.
-        return views.setdefault(view_key, (storage, offset, view_size, _Storage(storage_type, view_size)))[3]
-
-    state = _StateDictUnpickler(f, path, load_storage).load()
-    for key in plain_pickle():
-        storage = storages[key]
+        raise CheckpointError(f"{path}: unsupported torch.save protocol version {protocol_version!r:.80}")
+    header = plain_pickle()
+    if not isinstance(header, dict):
+        raise CheckpointError(f"{path}: the system-info header is a {type(header).__name__}, expected a dict")
+    byteorder = "little" if header.get("little_endian", True) else "big"
+    unpickler = _StateDictUnpickler(f, path)
+    state = _checked_tensors(path, unpickler.load())
+    keys = plain_pickle()
+    if not (isinstance(keys, list) and all(isinstance(key, str) for key in keys)):
+        raise CheckpointError(f"{path}: expected the list of storage keys after the state_dict, got "
+                              f"{type(keys).__name__}")
+    for key in keys:
+        storage = unpickler.storages.get(key)
+        if storage is None or storage.data is not None:
+            raise CheckpointError(f"{path}: storage {key!r} is listed twice or never referenced by a tensor")
         header = f.read(8)
         numel = struct.unpack("<q" if byteorder == "little" else ">q", header)[0] if len(header) == 8 else -1
-        raw = f.read(max(numel, 0) * storage.storage_type.itemsize)
-        if numel != storage.numel or len(raw) != numel * storage.storage_type.itemsize:
-            raise CheckpointError(f"{path}: storage {key} is truncated or corrupt (expected {storage.numel} "
-                                  f"elements)")
-        storage.data = storage.storage_type.decode(raw, byteorder)
-    for storage, offset, view_size, view in views.values():
-        view.data = storage.data[offset:offset + view_size]
+        left = len(f.getbuffer()) - f.tell()
+        if numel != storage.numel or storage.nbytes > left:
+            raise CheckpointError(f"{path}: storage {key!r} of tensor {_users(state, storage)} is truncated or "
+                                  f"corrupt (expected {storage.numel} elements, {storage.nbytes} bytes; found "
+                                  f"{numel} elements and {left} bytes left in the file)")
+        storage.data = storage.storage_type.decode(f.read(storage.nbytes), byteorder)
+    for name, tensor in state.items():
+        if (tensor.storage.base or tensor.storage).data is None:
+            raise CheckpointError(f"{path}: tensor {name}: the data of its storage {tensor.storage.key!r} is "
+                                  f"missing from the file")
     return state
+
+
+def _finite(path: str, name: str, array: np.ndarray) -> np.ndarray:
+    """The array, if every value is finite: NaN or infinite weights would turn every output into NaN."""
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        raise CheckpointError(f"{path}: tensor {name} holds {int(np.isnan(array).sum())} NaN and "
+                              f"{int(np.isinf(array).sum())} infinite value(s); weights must be finite")
+    return array
+
+
+# What parsing a malformed file can raise, besides the checks above that name the problem.
+_PARSE_ERRORS = (pickle.UnpicklingError, EOFError, KeyError, IndexError, TypeError, ValueError, AttributeError,
+                 UnicodeDecodeError, struct.error, zipfile.BadZipFile, zlib.error, NotImplementedError,
+                 MemoryError, OverflowError, RecursionError)
 
 
 def read_state_dict(path: str) -> dict[str, np.ndarray]:
@@ -171,15 +286,15 @@ def read_state_dict(path: str) -> dict[str, np.ndarray]:
                 with zipfile.ZipFile(f) as archive:
                     state = _read_zip(path, archive)
             else:
-                f.seek(0)
-                state = _read_legacy(path, f)
+                f.seek(0)  # The whole file in memory: a declared length can then never over-read or over-allocate.
+                state = _read_legacy(path, io.BytesIO(f.read()))
     except FileNotFoundError:
         raise CheckpointError(f"{path} does not exist") from None
-    except (pickle.UnpicklingError, EOFError, KeyError, IndexError, TypeError, UnicodeDecodeError, struct.error) \
-            as error:
-        raise CheckpointError(f"{path}: cannot read as a PyTorch state_dict ({type(error).__name__}: {error})") \
-            from None
-    if not isinstance(state, dict) or not all(isinstance(value, _TensorRef) for value in state.values()):
-        raise CheckpointError(f"{path}: expected a state_dict (a mapping of names to tensors), as torch.save("
-                              f"model.state_dict(), path) writes, got {type(state).__name__}")
-    return {name: tensor.to_numpy() for name, tensor in state.items()}
+    except CheckpointError:
+        raise
+    except OSError as error:
+        raise CheckpointError(f"{path}: cannot read ({error})") from None
+    except _PARSE_ERRORS as error:
+        raise CheckpointError(f"{path}: cannot read as a PyTorch state_dict ({type(error).__name__}: "
+                              f"{str(error)[:200]})") from None
+    return {name: _finite(path, name, tensor.to_numpy()) for name, tensor in state.items()}
