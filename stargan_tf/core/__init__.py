@@ -1,0 +1,1 @@
+"""Family-agnostic machinery: run directories, training loop, export, photos."""
