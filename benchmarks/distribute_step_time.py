@@ -9,7 +9,6 @@ global batch 16; rounds alternate the two set-ups so load changes hit both. Prin
 import json
 import os
 import statistics
-import sys
 import tempfile
 import time
 

@@ -34,13 +34,14 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from absl import app, flags, logging  # noqa: E402
 
-from stargan_tf import export  # noqa: E402
+from stargan_tf.core import export  # noqa: E402
+from stargan_tf.families.stargan import serving  # noqa: E402
 from stargan_tf.families.stargan.config import StarGANConfig  # noqa: E402
 from stargan_tf.families.stargan.data import load_run_data  # noqa: E402
 from stargan_tf.data.synthetic import RAFD_EXPRESSIONS, write_celeba  # noqa: E402
 from stargan_tf.families.stargan.flops import stargan_flops  # noqa: E402
 from stargan_tf.data.labels import make_layout  # noqa: E402
-from stargan_tf.models import discriminator as discriminator_module  # noqa: E402
+from stargan_tf.families.stargan import discriminator as discriminator_module  # noqa: E402
 from stargan_tf.families.stargan.family import build_model  # noqa: E402
 
 PARTS = ("training", "pipeline", "inference")
@@ -238,8 +239,8 @@ def pipeline_throughput(config, image_dir, attr_path, batches: int) -> tuple[flo
     return batches * config.batch_size / (time.perf_counter() - start), data.training_dataset(config)
 
 
-class SettingsTFLiteTranslator(export.TFLiteTranslator):
-    """export.TFLiteTranslator on a LiteRT interpreter with extra settings (one of TFLITE_SETTINGS)."""
+class SettingsTFLiteTranslator(serving.TFLiteTranslator):
+    """serving.TFLiteTranslator on a LiteRT interpreter with extra settings (one of TFLITE_SETTINGS)."""
 
     def __init__(self, model_content: bytes, num_threads: int, settings: dict):
         from ai_edge_litert.interpreter import Interpreter, OpResolverType
@@ -248,7 +249,7 @@ class SettingsTFLiteTranslator(export.TFLiteTranslator):
         if "experimental_op_resolver_type" in settings:
             settings["experimental_op_resolver_type"] = OpResolverType[settings["experimental_op_resolver_type"]]
         interpreter = Interpreter(model_content=model_content, num_threads=num_threads, **settings)
-        self.run = interpreter.get_signature_runner(export.TFLITE_SIGNATURE)
+        self.run = interpreter.get_signature_runner(serving.TFLITE_SIGNATURE)
 
 
 def inference_backends(candidates, layout, size: int, images, targets, directory: str):
@@ -262,8 +263,8 @@ def inference_backends(candidates, layout, size: int, images, targets, directory
             backends[f"keras_{candidate.precision}"] = (
                 None, lambda x, c, g=generator: g(tf.constant(x), tf.constant(c)))
     float32 = next(c for c in candidates if c.precision == "float32" and not c.baseline)
-    serving = export.ServingModel(float32.model.generator, layout, size)
-    formats = export.export_formats(serving, directory, 1, FLAGS.inference_formats, (images, targets),
+    serving_model = serving.ServingModel(float32.model.generator, layout, size)
+    formats = export.export_formats(serving_model, directory, 1, FLAGS.inference_formats, (images, targets),
                                     calibration=list(zip(images, targets)))
     for name, result in formats.items():
         if name == export.SAVED_MODEL:

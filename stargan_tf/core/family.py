@@ -85,8 +85,9 @@ class ModelFamily:
         raise NotImplementedError
 
     def evaluate(self, directory: str, classifier_dir: str, output_dir: str, classifier_steps: int,
-                 inception_weights: str, max_images: int, options: dict) -> dict:
-        """Evaluates a run directory; returns the report (also written to output_dir)."""
+                 inception_weights: str, max_images: int, options: dict, report_name: str = "report") -> dict:
+        """Evaluates a run directory; returns the report (also written to output_dir as <report_name>.json, .txt
+        and grids)."""
         raise NotImplementedError
 
     def format_report(self, report: dict) -> str:

@@ -8,7 +8,7 @@ import numpy as np
 import tensorflow as tf
 
 from stargan_tf.data.files import LabeledFiles
-from stargan_tf.data.labels import LabelLayout, permuted_targets
+from stargan_tf.data.labels import permuted_targets
 
 
 def load_image(path, crop_size: int, image_size: int):

@@ -4,7 +4,7 @@ import sys
 
 import numpy as np
 
-from stargan_tf import distribute
+from stargan_tf.core import distribute
 
 distribute.split_cpu(2)
 

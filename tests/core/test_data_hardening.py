@@ -16,7 +16,7 @@ from stargan_tf.data.celeba import parse_attributes, read_celeba
 from stargan_tf.data.domains import read_domain_data
 from stargan_tf.data.files import DataError, LabeledFiles, drop_unreadable, unreadable_reason
 from stargan_tf.data.rafd import read_rafd
-from stargan_tf.data.sources import load_run_data
+from stargan_tf.families.stargan.data import load_run_data
 from stargan_tf.data.synthetic import write_celeba
 
 

@@ -12,9 +12,11 @@ import torch
 
 from conftest import tiny_config
 from parity_helpers import update_difference
-from stargan_tf import precision
+from stargan_tf.core import precision
 from stargan_tf.core.optimizers import TorchAdam
-from stargan_tf.training import build_model, checkpoint_manager, prepare
+from stargan_tf.core.run_dir import checkpoint_manager
+from stargan_tf.core.trainer import prepare
+from stargan_tf.families.stargan.family import build_model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -125,13 +127,13 @@ def test_a_keras_adam_checkpoint_restores_into_torch_adam(tmp_path):
 
 
 def test_a_training_checkpoint_written_with_keras_adam_resumes_with_torch_adam(tiny_data, tmp_path):
-    """A StarGAN checkpoint of today's build_model (keras Adam) restores into a model compiled with TorchAdam."""
-    config, data, model = prepare(tiny_config(tiny_data, tmp_path, dataset="celeba", n_critic=1))
+    """A StarGAN checkpoint written with keras Adam (as before TorchAdam) restores into today's build_model."""
+    config, data, _ = prepare(tiny_config(tiny_data, tmp_path, dataset="celeba", n_critic=1))
+    model = build_model(config, data.layout, keras.optimizers.Adam)
     model.fit(data.training_dataset(config), epochs=1, steps_per_epoch=1, shuffle=False, verbose=0)
     path = checkpoint_manager(model, config.model_save_dir, 1).save()
 
     resumed = build_model(config, data.layout)
-    resumed.compile(*(TorchAdam(lr, beta_1=config.beta1, beta_2=config.beta2) for lr in (config.d_lr, config.g_lr)))
     checkpoint_manager(resumed, str(tmp_path / "unused"), 1).checkpoint.restore(path).assert_consumed()
     for ours, theirs in ((resumed.d_optimizer, model.d_optimizer), (resumed.g_optimizer, model.g_optimizer)):
         assert isinstance(ours, TorchAdam) and int(ours.iterations) == 1

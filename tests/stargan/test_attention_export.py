@@ -8,7 +8,9 @@ from PIL import Image
 from conftest import tiny_config
 from stargan_tf import families
 from stargan_tf.core import export
-from stargan_tf.families.stargan import serving, translate
+from stargan_tf.core.photos import TranslateError
+from stargan_tf.families.stargan import translate
+from stargan_tf.families.stargan.serving import ServingModel, TFLiteTranslator
 from stargan_tf.families.stargan.attention import SelfAttention
 from stargan_tf.core.run_dir import checkpoint_manager, write_run_file
 from stargan_tf.core.trainer import prepare
@@ -23,7 +25,7 @@ def attention_model(tiny_data, tmp_path_factory):
     assert len(blocks) == 2
     for block in blocks:
         block.gamma.assign(0.8)
-    serving = serving.ServingModel(model.generator, data.layout, config.image_size)
+    serving = ServingModel(model.generator, data.layout, config.image_size)
     rng = np.random.default_rng(0)
     images = rng.uniform(-1, 1, (3, 16, 16, 3)).astype(np.float32)
     targets = data.layout.embed("celeba", rng.integers(0, 2, (3, 5)))
@@ -51,7 +53,7 @@ def test_attention_saved_model_matches_keras(attention_model, tmp_path):
                                                              ("int8_dynamic", None, 30.0)])
 def test_attention_tflite_parity(attention_model, variant, max_abs_diff, min_psnr):
     serving, images, targets, reference, _ = attention_model
-    result = export.parity(reference, serving.TFLiteTranslator(export.tflite_model(serving, variant))(images, targets))
+    result = export.parity(reference, TFLiteTranslator(export.tflite_model(serving, variant))(images, targets))
     if max_abs_diff is not None:
         assert result["max_abs_diff"] <= max_abs_diff, result
     if min_psnr is not None:
@@ -60,7 +62,7 @@ def test_attention_tflite_parity(attention_model, variant, max_abs_diff, min_psn
 
 def test_translate_saves_attention_maps_of_a_checkpoint(attention_model, tiny_checkpoints, tmp_path):
     *_, checkpoint_dir = attention_model
-    translator = translate.load_translator(checkpoint_dir)
+    translator = families.load_translator(checkpoint_dir)
     photo = np.array(Image.new("RGB", (20, 24), (200, 120, 40)))
     photo[5:15, 4:12] = (30, 30, 30)
     Image.fromarray(photo).save(tmp_path / "face.png")
@@ -76,6 +78,6 @@ def test_translate_saves_attention_maps_of_a_checkpoint(attention_model, tiny_ch
     changed = np.abs(pictures[(0.5, 0.5)][:, 16:].astype(int) - pictures[(0.0, 1.0)][:, 16:]).max(axis=-1) > 10
     # Another query position gives other maps, not only other markers (at most 2 x 11 x 9 pixels).
     assert changed.sum() > 400, changed.sum()
-    with pytest.raises(translate.TranslateError, match="has no self-attention blocks"):
-        translate.translate_photos(translate.load_translator(tiny_checkpoints["celeba"]), [str(tmp_path / "face.png")],
+    with pytest.raises(TranslateError, match="has no self-attention blocks"):
+        translate.translate_photos(families.load_translator(tiny_checkpoints["celeba"]), [str(tmp_path / "face.png")],
                                    str(tmp_path / "none"), targets, attention_query=(0.5, 0.5))

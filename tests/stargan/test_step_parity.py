@@ -10,14 +10,15 @@ import tensorflow as tf
 import torch
 
 from parity_helpers import loss_differences, one_torch_thread, update_difference, worst  # noqa: F401 (fixture)
-from stargan_tf import precision
-from stargan_tf.config import StarGANConfig
+from stargan_tf.families.stargan.config import StarGANConfig
 from stargan_tf.core.optimizers import TorchAdam
 from stargan_tf.data.synthetic import RAFD_EXPRESSIONS
-from stargan_tf.interop import official
+from stargan_tf.families.stargan import official
+from stargan_tf.interop import torch_layout
 from stargan_tf.interop import torch_reference as reference
-from stargan_tf.labels import make_layout, permuted_targets
-from stargan_tf.models.stargan import StarGAN
+from stargan_tf.data.labels import make_layout, permuted_targets
+from stargan_tf.families.stargan.family import build_model
+from stargan_tf.families.stargan.model import StarGAN
 
 # Largest |ours - official| of any weight tensor over the largest |update| of that tensor. What remains is float32
 # noise: gradient entries that nearly cancel carry a rounding error of a few percent, and Adam, dividing by
@@ -37,12 +38,8 @@ def parity_config(dataset: str, **overrides) -> StarGANConfig:
 
 
 def keras_model(config, layout, optimizer) -> StarGAN:
-    """The model as training.build_model makes it, compiled with optimizer(lr, beta_1, beta_2) for D and G."""
-    with precision.policy(config.precision):
-        model = StarGAN(config, layout)
-    model.compile(*(precision.optimizer_for(optimizer(lr, beta_1=config.beta1, beta_2=config.beta2),
-                                            config.precision) for lr in (config.d_lr, config.g_lr)))
-    return model
+    """The model as training builds it, with the Adam class `optimizer` for D and G."""
+    return build_model(config, layout, optimizer)
 
 
 def official_and_keras(config, optimizer, seed: int):
@@ -110,7 +107,7 @@ def train_both(config, optimizer, iterations: int, seed: int = 0):
     for name, network, weights in networks:
         for key, variable in weights.items():
             before, after = initial[name][key].numpy(), network.state_dict()[key].numpy()
-            arrays = [compared(name, key, official.to_keras(array).numpy()) for array in (before, after)]
+            arrays = [compared(name, key, torch_layout.to_keras(array).numpy()) for array in (before, after)]
             differences[f"{name}.{key}"] = update_difference(compared(name, key, variable.numpy()), *arrays)
     return differences, steps
 

@@ -4,11 +4,12 @@ import pytest
 import torch
 
 from stargan_tf.interop import torch_reference_v2 as reference
-from stargan_tf.interop.official_v2 import NETWORKS, keras_weights_from_official_v2, load_official_v2
+from stargan_tf.families.stargan_v2.official import NETWORKS, keras_weights_from_official_v2, load_official_v2
 from stargan_tf.interop.torch_checkpoint import CheckpointError
-from stargan_tf.models.v2.generator import Generator
-from stargan_tf.models.v2.mapping import MappingNetwork
-from stargan_tf.models.v2.style_encoder import Discriminator, StyleEncoder
+from stargan_tf.families.stargan_v2.generator import Generator
+from stargan_tf.families.stargan_v2.mapping import MappingNetwork
+from stargan_tf.families.stargan_v2.discriminator import Discriminator
+from stargan_tf.families.stargan_v2.style_encoder import StyleEncoder
 
 SIZE, STYLE, LATENT, DOMAINS = 32, 8, 4, 3
 

@@ -12,6 +12,8 @@ through the generator's output (E in the G step, and everything after the first 
 So D and F, which the chaos does not reach in the first iteration, are compared entry by entry; E and G by the
 L2 norm of the difference; later iterations by losses and L2 norms.
 """
+import functools
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -19,11 +21,11 @@ import torch
 
 from parity_helpers import (aggregate_difference, loss_differences, one_torch_thread,  # noqa: F401 (fixture)
                             update_difference, worst)
-from stargan_tf.config_v2 import StarGANv2Config
+from stargan_tf.families.stargan_v2.config import StarGANv2Config
 from stargan_tf.core.optimizers import TorchAdam
 from stargan_tf.interop import torch_reference_v2 as reference
-from stargan_tf.interop.official_v2 import NETWORKS, keras_weights_from_official_v2, load_official_v2
-from stargan_tf.models.v2.stargan_v2 import StarGANv2
+from stargan_tf.families.stargan_v2.official import NETWORKS, keras_weights_from_official_v2, load_official_v2
+from stargan_tf.families.stargan_v2.family import build_model
 
 DOMAINS = ("cat", "dog", "wild")
 ENTRYWISE_TOLERANCE = 1e-2  # D and F after one iteration: max |ours - official| / max |update| per tensor
@@ -61,11 +63,9 @@ def official_and_keras(config, optimizer, seed: int = 0):
             "discriminator": reference.Discriminator(len(DOMAINS), c.image_size, c.max_conv_dim, c.base_dim)}
     for index, net in enumerate(nets.values()):
         reference.randomize(net, seed + index)
-    model = StarGANv2(config, DOMAINS)
-    adam = lambda lr: optimizer(lr, beta_1=c.beta1, beta_2=c.beta2, epsilon=1e-8)  # noqa: E731
-    model.compile(g_optimizer=adam(c.lr), f_optimizer=adam(c.f_lr), e_optimizer=adam(c.lr), d_optimizer=adam(c.lr))
+    model = build_model(config, DOMAINS, functools.partial(optimizer, epsilon=1e-8))
     checkpoint = {name: net.state_dict() for name, net in nets.items()}
-    load_official_v2(dict(zip(NETWORKS, model.networks + (model.discriminator,))), checkpoint)
+    load_official_v2(dict(zip(NETWORKS, model.translator_networks + (model.discriminator,))), checkpoint)
     load_official_v2(dict(zip(NETWORKS, model.ema_networks)), checkpoint)
     return reference.OfficialTrainerV2(nets, config, config.ema_beta), model
 
@@ -94,7 +94,7 @@ def train_both(config, optimizer, iterations: int, compare_after=(), seed: int =
     counts in compare_after, [(official losses, our logs)] per iteration, the official lambda_ds per iteration).
     """
     trainer, model = official_and_keras(config, optimizer, seed)
-    pairs = [(name, trainer.nets[name], ours) for name, ours in zip(NETWORKS, model.networks + (model.discriminator,))]
+    pairs = [(name, trainer.nets[name], ours) for name, ours in zip(NETWORKS, model.translator_networks + (model.discriminator,))]
     pairs += [(f"{name}_ema", trainer.nets_ema[name], ema) for name, ema in zip(NETWORKS, model.ema_networks)]
     initial = [keras_weights_from_official_v2(ours, net.state_dict()) for _, net, ours in pairs]
     rng, steps, lambda_ds, snapshots = np.random.default_rng(seed), [], [], {}

@@ -1,10 +1,9 @@
 """StarGAN (and its self-attention / hinge variant) as a model family: what the scripts and the core ask of it."""
 from __future__ import annotations
 
-import keras
-
 from stargan_tf.core import precision, run_dir
 from stargan_tf.core.family import ModelFamily, Option
+from stargan_tf.core.optimizers import TorchAdam
 from stargan_tf.data.labels import LabelLayout
 from stargan_tf.families.stargan import evaluate, serving, translate
 from stargan_tf.families.stargan.attention_maps import attention_grid
@@ -16,14 +15,18 @@ from stargan_tf.families.stargan.samples import translation_grid
 SAMPLE_IMAGES = 8  # test images per dataset in the training sample grids
 
 
-def build_model(config: StarGANConfig, layout: LabelLayout, optimizers: bool = True) -> StarGAN:
-    """A StarGAN with its networks built under config.precision, compiled with the paper's Adam optimizers."""
+def build_model(config: StarGANConfig, layout: LabelLayout, optimizer=TorchAdam) -> StarGAN:
+    """A StarGAN with its networks built under config.precision, compiled with the paper's Adam settings.
+
+    optimizer: the Adam class (TorchAdam updates exactly as the official code's torch.optim.Adam); None builds the
+    networks only, for inference.
+    """
     with precision.policy(config.precision):
         model = StarGAN(config, layout)
-    if not optimizers:
+    if optimizer is None:
         model.build_networks()
         return model
-    model.compile(**{name: precision.optimizer_for(keras.optimizers.Adam(lr, beta_1=config.beta1, beta_2=config.beta2),
+    model.compile(**{name: precision.optimizer_for(optimizer(lr, beta_1=config.beta1, beta_2=config.beta2),
                                                    config.precision)
                      for name, lr in (("d_optimizer", config.d_lr), ("g_optimizer", config.g_lr))})
     return model
@@ -33,7 +36,7 @@ def load_run(directory: str, verify_images: bool = False):
     """(config with data directories resolved, run data, model restored for inference) of a run directory."""
     config = resolve_data_dirs(run_dir.read_run_config(directory, StarGANConfig))
     data = load_run_data(config, verify_images=verify_images)
-    model = build_model(config, data.layout, optimizers=False)
+    model = build_model(config, data.layout, optimizer=None)
     run_dir.restore_networks(model, directory, model.network_names)
     return config, data, model
 
@@ -72,7 +75,7 @@ class StarGANFamily(ModelFamily):
         return data.layout.to_json()
 
     def build_model(self, config, layout, optimizers=True):
-        return build_model(config, LabelLayout.from_json(layout), optimizers)
+        return build_model(config, LabelLayout.from_json(layout), TorchAdam if optimizers else None)
 
     def training_dataset(self, config, data, start_step):
         return data.training_dataset(config, start_step)
@@ -99,7 +102,7 @@ class StarGANFamily(ModelFamily):
 
     def load_model(self, directory):
         model = build_model(run_dir.read_run_config(directory, StarGANConfig),
-                            LabelLayout.from_json(run_dir.read_run_file(directory)["layout"]), optimizers=False)
+                            LabelLayout.from_json(run_dir.read_run_file(directory)["layout"]), optimizer=None)
         run_dir.restore_networks(model, directory, model.network_names)
         return model, model.config
 
@@ -125,12 +128,13 @@ class StarGANFamily(ModelFamily):
         return translate.translate_photos(translator, photos, output_dir, targets, progress=progress,
                                           attention_query=query)
 
-    def evaluate(self, directory, classifier_dir, output_dir, classifier_steps, inception_weights, max_images, options):
+    def evaluate(self, directory, classifier_dir, output_dir, classifier_steps, inception_weights, max_images, options,
+                 report_name="report"):
         datasets = [name.strip().lower() for name in options.get("dataset", "").split(",") if name.strip()]
         datasets = ["celeba", "rafd"] if datasets == ["both"] else datasets
         config, data, model = load_run(directory)
         return evaluate.evaluate_run(config, data, model, directory, classifier_dir, output_dir, datasets or None,
-                                     classifier_steps, inception_weights, max_images)
+                                     classifier_steps, inception_weights, max_images, report_name)
 
     def format_report(self, report):
         return evaluate.format_table(report)

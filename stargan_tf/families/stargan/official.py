@@ -25,25 +25,15 @@ from stargan_tf.families.stargan.config import DEFAULT_ATTRS, StarGANConfig
 from stargan_tf.data.synthetic import RAFD_EXPRESSIONS
 from stargan_tf.interop.torch_checkpoint import CheckpointError, read_state_dict
 from stargan_tf.data.labels import LabelLayout, make_layout
-from stargan_tf.core.layers import InstanceNormalization
 from stargan_tf.families.stargan.layers import ResidualBlock
 from stargan_tf.families.stargan.discriminator import Discriminator
 from stargan_tf.families.stargan.generator import Generator
 from stargan_tf.core.run_dir import checkpoint_manager, write_run_file
 from stargan_tf.families.stargan.family import build_model
+from stargan_tf.interop.torch_layout import layer_weights, official_shape, to_keras
 
 IMPORT_FILE = "import.json"  # Where the weights of an imported checkpoint directory came from.
 UNUSED_SUFFIXES = ("running_mean", "running_var", "num_batches_tracked")  # Tracked, never used by the official code.
-
-
-def _layer_weights(prefix: str, layer) -> dict:
-    """Official parameter name -> our variable, for one layer with weights."""
-    if isinstance(layer, InstanceNormalization):
-        return {f"{prefix}.weight": layer.gamma, f"{prefix}.bias": layer.beta}
-    weights = {f"{prefix}.weight": layer.kernel}
-    if layer.use_bias:
-        weights[f"{prefix}.bias"] = layer.bias
-    return weights
 
 
 def generator_weights(generator: Generator) -> dict:
@@ -53,9 +43,9 @@ def generator_weights(generator: Generator) -> dict:
         if isinstance(layer, ResidualBlock):
             for sub_index, sub_layer in enumerate((layer.conv1, layer.norm1, None, layer.conv2, layer.norm2)):
                 if sub_layer is not None:  # index 2 is the block's ReLU
-                    weights.update(_layer_weights(f"main.{index}.main.{sub_index}", sub_layer))
+                    weights.update(layer_weights(f"main.{index}.main.{sub_index}", sub_layer))
         elif layer.weights:
-            weights.update(_layer_weights(f"main.{index}", layer))
+            weights.update(layer_weights(f"main.{index}", layer))
     return weights
 
 
@@ -64,23 +54,10 @@ def discriminator_weights(discriminator: Discriminator) -> dict:
     weights = {}
     for index, layer in enumerate(discriminator.trunk):
         if layer.weights:
-            weights.update(_layer_weights(f"main.{index}", layer))
-    weights.update(_layer_weights("conv1", discriminator.src_head))
-    weights.update(_layer_weights("conv2", discriminator.cls_head))
+            weights.update(layer_weights(f"main.{index}", layer))
+    weights.update(layer_weights("conv1", discriminator.src_head))
+    weights.update(layer_weights("conv2", discriminator.cls_head))
     return weights
-
-
-def to_keras(array: np.ndarray) -> tf.Tensor:
-    """A PyTorch (transposed) convolution kernel as a Keras kernel; vectors unchanged (float32 either way)."""
-    tensor = tf.constant(array, tf.float32)
-    # tf.transpose, not numpy's: 4x faster on the 32M-element kernels of the paper-size discriminator.
-    return tf.transpose(tensor, [2, 3, 1, 0]) if array.ndim == 4 else tensor
-
-
-def official_shape(variable) -> list[int]:
-    """The shape PyTorch stores our variable's weights in."""
-    shape = list(variable.shape)
-    return [shape[3], shape[2], shape[0], shape[1]] if len(shape) == 4 else shape
 
 
 def load_official_weights(weights: dict, state: dict, path: str, describe) -> None:

@@ -5,12 +5,12 @@ import dataclasses
 import logging
 import os
 
-import keras
 import numpy as np
 
 from stargan_tf.core import precision, run_dir
 from stargan_tf.core.config import ConfigError
 from stargan_tf.core.family import ModelFamily, Option
+from stargan_tf.core.optimizers import TorchAdam
 from stargan_tf.data.domains import read_domain_data, sample_batch, training_dataset
 from stargan_tf.families.stargan_v2 import evaluate, serving, translate
 from stargan_tf.families.stargan_v2.config import PRESETS, StarGANv2Config
@@ -22,18 +22,21 @@ logger = logging.getLogger("stargan_tf")
 SAMPLES_PER_DOMAIN, SAMPLE_STYLES = 2, 3  # validation images per domain and latent codes in the sample grids
 
 
-def build_model(config: StarGANv2Config, domains, optimizers: bool = True) -> StarGANv2:
+def build_model(config: StarGANv2Config, domains, optimizer=TorchAdam) -> StarGANv2:
     """A StarGAN v2 built under config.precision, compiled with the official Adam settings (F's learning rate its
-    own); the weight decay is added to the gradients by the model (torch semantics)."""
+    own); the weight decay is added to the gradients by the model (torch semantics).
+
+    optimizer: the Adam class (TorchAdam updates exactly as torch.optim.Adam); None builds the networks only.
+    """
     with precision.policy(config.precision):
         model = StarGANv2(config, domains)
-    if not optimizers:
+    if optimizer is None:
         model.build_networks()
         return model
 
     def adam(learning_rate):
-        return precision.optimizer_for(keras.optimizers.Adam(learning_rate, beta_1=config.beta1, beta_2=config.beta2,
-                                                             epsilon=1e-8), config.precision)
+        return precision.optimizer_for(optimizer(learning_rate, beta_1=config.beta1, beta_2=config.beta2),
+                                       config.precision)
 
     model.compile(g_optimizer=adam(config.lr), f_optimizer=adam(config.f_lr), e_optimizer=adam(config.lr),
                   d_optimizer=adam(config.lr))
@@ -94,7 +97,7 @@ class StarGANv2Family(ModelFamily):
         return {"domains": list(data.layout.names)}
 
     def build_model(self, config, layout, optimizers=True):
-        return build_model(config, layout["domains"], optimizers)
+        return build_model(config, layout["domains"], TorchAdam if optimizers else None)
 
     def resume_mismatches(self, run, data):
         stored = run["layout"].get("domains")
@@ -121,7 +124,7 @@ class StarGANv2Family(ModelFamily):
 
     def load_model(self, directory):
         config = run_dir.read_run_config(directory, StarGANv2Config)
-        model = build_model(config, run_dir.read_run_file(directory)["layout"]["domains"], optimizers=False)
+        model = build_model(config, run_dir.read_run_file(directory)["layout"]["domains"], optimizer=None)
         run_dir.restore_networks(model, directory, ("generator_ema", "mapping_network_ema", "style_encoder_ema"))
         return model, config
 
@@ -140,12 +143,13 @@ class StarGANv2Family(ModelFamily):
                                                options.get("reference_domain"))
         return translate.translate_styles(translator, photos, output_dir, targets, progress=progress)
 
-    def evaluate(self, directory, classifier_dir, output_dir, classifier_steps, inception_weights, max_images, options):
+    def evaluate(self, directory, classifier_dir, output_dir, classifier_steps, inception_weights, max_images, options,
+                 report_name="report"):
         config, data, model = load_run(directory)
         return evaluate.evaluate_run(config, data, model, directory, classifier_dir, output_dir, classifier_steps,
                                      inception_weights, options.get("alexnet_weights", ""),
                                      options.get("lpips_weights", ""), max_images,
-                                     options.get("num_outs", evaluate.DEFAULT_NUM_OUTS))
+                                     options.get("num_outs", evaluate.DEFAULT_NUM_OUTS), report_name)
 
     def format_report(self, report):
         return evaluate.format_table(report)

@@ -12,12 +12,13 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from stargan_tf.interop.official import _layer_weights as _layer
+from stargan_tf.families.stargan_v2.blocks import AdaIN, Trunk
+from stargan_tf.families.stargan_v2.discriminator import Discriminator
+from stargan_tf.families.stargan_v2.generator import Generator
+from stargan_tf.families.stargan_v2.mapping import MappingNetwork
+from stargan_tf.families.stargan_v2.style_encoder import StyleEncoder
 from stargan_tf.interop.torch_checkpoint import CheckpointError
-from stargan_tf.models.v2.blocks import AdaIN
-from stargan_tf.models.v2.generator import Generator
-from stargan_tf.models.v2.mapping import MappingNetwork
-from stargan_tf.models.v2.style_encoder import Discriminator, StyleEncoder, Trunk
+from stargan_tf.interop.torch_layout import layer_weights as _layer
 
 NETWORKS = ("generator", "mapping_network", "style_encoder", "discriminator")  # the checkpoint's keys
 DATA_PARALLEL_PREFIX = "module."
