@@ -29,8 +29,11 @@ setup(
         # LiteRT runs the TFLite exports as phones do; tensorflow-serving-api writes TF Serving warm-up requests
         # (with tensorflow-cpu instead of tensorflow, install it with --no-deps: it requires `tensorflow`).
         "serving": ["ai-edge-litert", "tensorflow-serving-api"],
+        # Finds faces and their landmarks in people's photos (the weights ship in the wheel).
+        "faces": ["mtcnn>=1.0.0", "lz4"],
         # PyTorch only for the tests of the official-checkpoint import (a reference model to compare with);
         # the import itself reads the files with the standard library.
-        "test": ["pytest", "ai-edge-litert", "tensorflow-serving-api", "torch==2.13.0"],
+        "test": ["pytest", "ai-edge-litert", "tensorflow-serving-api", "torch==2.13.0", "mtcnn>=1.0.0", "lz4",
+                 "scikit-image"],
     },
 )

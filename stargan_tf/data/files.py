@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from stargan_tf.data.synthetic import _default_cache_base as default_cache_base
+from stargan_tf.data.synthetic import default_cache_base
 
 logger = logging.getLogger("stargan_tf")
 

@@ -7,13 +7,13 @@ run would, and a distributed run splits the draws across replicas exactly like t
 import numpy as np
 import tensorflow as tf
 
-from stargan_tf.data.files import LabeledFiles
+from stargan_tf.data.files import LabeledFiles, decode_image
 from stargan_tf.data.labels import permuted_targets
 
 
 def load_image(path, crop_size: int, image_size: int):
     """Reads any JPEG/PNG/BMP/GIF as RGB (alpha dropped, gray expanded), center-crops, resizes, scales to [-1, 1]."""
-    image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+    image = decode_image(tf.io.read_file(path))
     return preprocess(image, crop_size, image_size)
 
 

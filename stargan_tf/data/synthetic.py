@@ -332,7 +332,7 @@ def write_rafd(root, num_per_class, seed=0):
 # ----------------------------------------------------------------------------- cache
 
 
-def _default_cache_base():
+def default_cache_base():
     """$STARGAN_TF_CACHE if set, else ~/.cache/stargan_tf."""
     env = os.environ.get("STARGAN_TF_CACHE")
     return Path(env) if env else Path.home() / ".cache" / "stargan_tf"
@@ -363,7 +363,7 @@ def ensure_synthetic_data(cache_dir=None, celeba_images=4000, rafd_per_class=250
     The set lives in <cache_dir>/synthetic-v1-seed{seed}-c{celeba_images}-r{rafd_per_class},
     cache_dir defaulting to $STARGAN_TF_CACHE or ~/.cache/stargan_tf (written by build_once).
     """
-    base = Path(cache_dir) if cache_dir is not None else _default_cache_base()
+    base = Path(cache_dir) if cache_dir is not None else default_cache_base()
     root = base / f"synthetic-v1-seed{seed}-c{celeba_images}-r{rafd_per_class}"
 
     def write(tmp):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stargan_tf.data.synthetic import _default_cache_base, _draw_rafd_face, _jitter, _save_jpeg, build_once
+from stargan_tf.data.synthetic import default_cache_base, _draw_rafd_face, _jitter, _save_jpeg, build_once
 
 DOMAINS = ("happy", "sad", "surprised")
 HAIR_STYLES = {"black": (28, 24, 24), "blond": (236, 206, 96), "red": (178, 52, 30), "blue": (50, 90, 200)}
@@ -38,7 +38,7 @@ def write_domains(root, train_per_domain: int, val_per_domain: int, seed: int = 
 def ensure_synthetic_domains(cache_dir=None, train_per_domain: int = 400, val_per_domain: int = 40,
                              seed: int = 0) -> str:
     """The cached synthetic v2 set (created once, like the v1 set): returns its root with train/ and val/."""
-    base = Path(cache_dir) if cache_dir else _default_cache_base()
+    base = Path(cache_dir) if cache_dir else default_cache_base()
     root = base / f"synthetic-v2-seed{seed}-t{train_per_domain}-v{val_per_domain}"
     build_once(root, lambda tmp: write_domains(tmp, train_per_domain, val_per_domain, seed),
                f"{len(DOMAINS)} domains x {len(HAIR_STYLES)} styles, {train_per_domain} train + {val_per_domain} "
