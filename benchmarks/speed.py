@@ -1,6 +1,7 @@
-"""Training and inference speed of StarGAN on this machine, with the analytic FLOPs and the matmul peak.
+"""Training and inference speed of StarGAN (and StarGAN v2's training) on this machine, with analytic FLOPs.
 
     python benchmarks/speed.py                  # 128x128, batch 16, paper dims: training, pipeline, inference
+    python benchmarks/speed.py --parts=v2_training --rounds=3   # StarGAN v2 at 128x128, batch 8, official widths
     python benchmarks/speed.py --parts=inference --rounds=10    # inference latency only
     python benchmarks/speed.py --quick          # a smoke test in a few minutes (32x32, small networks)
 
@@ -44,7 +45,7 @@ from stargan_tf.data.labels import make_layout  # noqa: E402
 from stargan_tf.families.stargan import discriminator as discriminator_module  # noqa: E402
 from stargan_tf.families.stargan.family import build_model  # noqa: E402
 
-PARTS = ("training", "pipeline", "inference")
+PARTS = ("training", "pipeline", "inference", "v2_training")
 FLAGS = flags.FLAGS
 flags.DEFINE_integer("image_size", 128, "image size")
 flags.DEFINE_integer("batch_size", 16, "batch size")
@@ -53,7 +54,11 @@ flags.DEFINE_integer("g_repeat_num", 6, "residual blocks in G")
 flags.DEFINE_integer("d_repeat_num", 6, "stride-2 convolutions in D")
 flags.DEFINE_enum("dataset", "celeba", ["celeba", "both"], "label layout of the model (5 or 15 label channels)")
 flags.DEFINE_list("precisions", ["float32", "mixed_bfloat16"], "precisions to compare side by side")
-flags.DEFINE_list("parts", list(PARTS), f"what to measure, some of {', '.join(PARTS)}")
+flags.DEFINE_list("parts", list(PARTS[:3]), f"what to measure, some of {', '.join(PARTS)} (v2_training: the StarGAN "
+                  "v2 training iteration per precision, --v2_image_size, --v2_batch_size, official widths)")
+flags.DEFINE_integer("v2_image_size", 128, "StarGAN v2 image size (official widths: 2**14 // size, capped at 512)")
+flags.DEFINE_integer("v2_batch_size", 8, "StarGAN v2 batch size (the official 8)")
+flags.DEFINE_integer("v2_domains", 2, "StarGAN v2 domains (CelebA-HQ: 2, AFHQ: 3)")
 flags.DEFINE_list("baselines", ["keras_d"], "training baselines timed beside the model as trained: keras_d (D "
                   "from Keras's Conv2D and LeakyReLU, no sharing: the code before these optimisations), keras_conv "
                   "or keras_leaky_relu (only that layer from Keras: what each D change buys); empty: none")
@@ -310,6 +315,44 @@ def inference_records(backends, seconds, formats, size: int) -> list[dict]:
     return records
 
 
+def v2_training_records(precisions, size: int, batch_size: int, num_domains: int, rounds: int, warmup: int):
+    """One official StarGAN v2 iteration (2 D and 2 G updates, the moving averages) per precision, timed side by
+    side as model.fit runs it (its traced train_step) on a fixed batch: a record per precision, with the ratio to
+    float32."""
+    from stargan_tf.families.stargan_v2.config import StarGANv2Config
+    from stargan_tf.families.stargan_v2.family import build_model as build_v2
+
+    rng = np.random.default_rng(0)
+    images = lambda: tf.constant(rng.uniform(-1, 1, [batch_size, size, size, 3]), tf.float32)  # noqa: E731
+    domains = lambda: tf.constant(rng.integers(0, num_domains, [batch_size]), tf.int32)  # noqa: E731
+    candidates = {}
+    for precision in precisions:
+        config = StarGANv2Config(image_size=size, batch_size=batch_size, precision=precision).validate()
+        keras.utils.set_random_seed(0)
+        model = build_v2(config, [f"domain{k}" for k in range(num_domains)])
+        batch = {"x_src": images(), "y_src": domains(), "x_ref": images(), "x_ref2": images(), "y_ref": domains(),
+                 "z_trg": tf.constant(rng.standard_normal([batch_size, config.latent_dim]), tf.float32),
+                 "z_trg2": tf.constant(rng.standard_normal([batch_size, config.latent_dim]), tf.float32)}
+        model.make_train_function()
+        candidates[precision] = (model, iter(tf.data.Dataset.from_tensors(batch).repeat()), [])
+    for round_index in range(warmup + rounds):
+        for model, iterator, seconds in candidates.values():
+            elapsed = timed(lambda: model.train_function(iterator))
+            if round_index >= warmup:
+                seconds.append(elapsed)
+    float32 = median(candidates["float32"][2]) if "float32" in candidates else None
+    records = []
+    for precision, (model, _, seconds) in candidates.items():
+        parameters = {name: network.count_params() for name, network in model.networks.items()
+                      if not name.endswith("_ema")}
+        records.append({"kind": "v2_training_iteration", "precision": precision, "image_size": size,
+                        "batch_size": batch_size, "domains": num_domains, "iteration_s": median(seconds),
+                        "vs_float32": median(seconds) / float32 if float32 else None,
+                        "images_per_s": batch_size / median(seconds), "parameters": parameters,
+                        "all_seconds": seconds})
+    return records
+
+
 def main(argv):
     del argv
     logging.set_verbosity(logging.WARNING)  # the exporters log every asset they write
@@ -328,6 +371,14 @@ def main(argv):
     name = FLAGS.name or f"speed_{size}_b{FLAGS.batch_size}" + ("_quick" if FLAGS.quick else "")
     records = []
     load_before = load()
+    if "v2_training" in FLAGS.parts:
+        for record in v2_training_records(FLAGS.precisions, FLAGS.v2_image_size, FLAGS.v2_batch_size,
+                                          FLAGS.v2_domains, rounds, FLAGS.warmup):
+            emit(record, records)
+        if set(FLAGS.parts) == {"v2_training"}:
+            write_results(FLAGS.name or f"speed_v2_{FLAGS.v2_image_size}_b{FLAGS.v2_batch_size}", records,
+                          load_before)
+            return
     keras.utils.set_random_seed(0)
     base = StarGANConfig(image_size=size, batch_size=FLAGS.batch_size, g_conv_dim=conv_dim, d_conv_dim=conv_dim,
                          g_repeat_num=g_repeat, d_repeat_num=d_repeat, dataset=FLAGS.dataset).validate()
@@ -386,6 +437,11 @@ def main(argv):
             for record in inference_records(backends, seconds, formats, size):
                 emit(record, records)
 
+    write_results(name, records, load_before)
+
+
+def write_results(name: str, records: list, load_before) -> None:
+    """Emits the run's summary and writes every record to <output_dir>/<name>.json."""
     summary = {"name": name, "load_before": load_before, "load_after": load(), "cpu_count": os.cpu_count(),
                "machine": platform.processor() or platform.machine(), "tensorflow": tf.__version__,
                "keras": keras.__version__, "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default (on)"),
