@@ -11,9 +11,10 @@ from stargan_tf.core import cli
 
 cli.quiet_tensorflow()
 
-from absl import app, flags  # noqa: E402
+from absl import flags  # noqa: E402
 
 from stargan_tf import families  # noqa: E402
+from stargan_tf.commands.common import all_families, run_command  # noqa: E402
 from stargan_tf.core.config import ConfigError  # noqa: E402
 from stargan_tf.evaluation.classifier import DEFAULT_CLASSIFIER_STEPS  # noqa: E402
 
@@ -32,22 +33,9 @@ flags.DEFINE_string("inception_weights", "", "InceptionV3 no-top ImageNet weight
 flags.DEFINE_integer("max_images", 0, "held-out images per dataset (StarGAN v2: source images per domain; 0: all)")
 
 
-def all_families():
-    return [families.get(name) for name in families.names()]
-
-
-def help_text() -> str:
-    return cli.format_help(USAGE, DESCRIPTION, [("Flags", cli.flag_help_entries(COMMON))]
-                           + cli.option_help_groups(all_families(), "evaluate_options"))
-
-
 def run(argv=None) -> None:
     """The stargan-evaluate command."""
-    argv = list(sys.argv if argv is None else argv)
-    cli.exit_with_help_if_asked(argv, help_text)
-    cli.define_options(all_families(), "evaluate_options")
-    flags.mark_flag_as_required("checkpoint_dir")
-    app.run(lambda _: main(), argv=argv)
+    run_command(argv, main, USAGE, DESCRIPTION, COMMON, "evaluate_options", required=("checkpoint_dir",))
 
 
 def main() -> None:

@@ -12,9 +12,10 @@ from stargan_tf.core import cli
 
 cli.quiet_tensorflow()
 
-from absl import app, flags  # noqa: E402
+from absl import flags  # noqa: E402
 
 from stargan_tf import families  # noqa: E402
+from stargan_tf.commands.common import all_families, run_command  # noqa: E402
 from stargan_tf.core import export  # noqa: E402
 from stargan_tf.core.config import ConfigError  # noqa: E402
 
@@ -37,22 +38,9 @@ flags.DEFINE_integer("calibration_images", 64, "training images to calibrate tfl
 flags.DEFINE_bool("overwrite", False, "replace an existing version")
 
 
-def all_families():
-    return [families.get(name) for name in families.names()]
-
-
-def help_text() -> str:
-    return cli.format_help(USAGE, DESCRIPTION, [("Flags", cli.flag_help_entries(COMMON))]
-                           + cli.option_help_groups(all_families(), "export_options"))
-
-
 def run(argv=None) -> None:
     """The stargan-export command."""
-    argv = list(sys.argv if argv is None else argv)
-    cli.exit_with_help_if_asked(argv, help_text)
-    cli.define_options(all_families(), "export_options")
-    flags.mark_flag_as_required("checkpoint_dir")
-    app.run(lambda _: main(), argv=argv)
+    run_command(argv, main, USAGE, DESCRIPTION, COMMON, "export_options", required=("checkpoint_dir",))
 
 
 def parity_inputs(family, config, model, count):

@@ -11,7 +11,9 @@ from stargan_tf.core import cli
 
 cli.quiet_tensorflow()
 
-from absl import app, flags  # noqa: E402
+from absl import flags  # noqa: E402
+
+from stargan_tf.commands.common import run_command  # noqa: E402
 
 from stargan_tf.core.config import ConfigError  # noqa: E402
 from stargan_tf.families.stargan.config import DATASETS, DEFAULT_ATTRS, HELP  # noqa: E402
@@ -67,10 +69,7 @@ without PyTorch. Then stargan-export, stargan-translate and stargan-evaluate tak
 
 def run(argv=None) -> None:
     """The stargan-import-official command."""
-    argv = list(sys.argv if argv is None else argv)
-    cli.exit_with_help_if_asked(argv, lambda: cli.format_help(USAGE, DESCRIPTION,
-                                                              [("Flags", cli.flag_help_entries(FLAG_NAMES))]))
-    app.run(main, argv=argv)
+    run_command(argv, lambda: main([]), USAGE, DESCRIPTION, FLAG_NAMES)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,9 @@ from stargan_tf.core import cli
 
 cli.quiet_tensorflow()
 
-from absl import app, flags  # noqa: E402
+from absl import flags  # noqa: E402
+
+from stargan_tf.commands.common import run_command  # noqa: E402
 
 from stargan_tf.core.config import ConfigError  # noqa: E402
 from stargan_tf.core.run_dir import read_run_config  # noqa: E402
@@ -58,10 +60,7 @@ DESCRIPTION = """Trains the domain classifier that judges translations on a Star
 
 def run(argv=None) -> None:
     """The stargan-train-classifier command."""
-    argv = list(sys.argv if argv is None else argv)
-    cli.exit_with_help_if_asked(argv, lambda: cli.format_help(USAGE, DESCRIPTION,
-                                                              [("Flags", cli.flag_help_entries(FLAG_NAMES))]))
-    app.run(main, argv=argv)
+    run_command(argv, lambda: main([]), USAGE, DESCRIPTION, FLAG_NAMES)
 
 
 if __name__ == "__main__":

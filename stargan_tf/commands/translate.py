@@ -9,9 +9,10 @@ from stargan_tf.core import cli
 
 cli.quiet_tensorflow()
 
-from absl import app, flags  # noqa: E402
+from absl import flags  # noqa: E402
 
 from stargan_tf import families  # noqa: E402
+from stargan_tf.commands.common import all_families, run_command  # noqa: E402
 from stargan_tf.core.config import ConfigError  # noqa: E402
 
 USAGE = "stargan-translate --model=DIR --input=PHOTO_OR_FOLDER [--output=DIR] [--target=...] [options]"
@@ -28,22 +29,9 @@ flags.DEFINE_string("target", "", "StarGAN: target attributes, comma-separated, 
 flags.DEFINE_bool("all_domains", False, "translate to every domain, like the paper's figures (the default)")
 
 
-def all_families():
-    return [families.get(name) for name in families.names()]
-
-
-def help_text() -> str:
-    return cli.format_help(USAGE, DESCRIPTION, [("Flags", cli.flag_help_entries(COMMON))]
-                           + cli.option_help_groups(all_families(), "translate_options"))
-
-
 def run(argv=None) -> None:
     """The stargan-translate command."""
-    argv = list(sys.argv if argv is None else argv)
-    cli.exit_with_help_if_asked(argv, help_text)
-    cli.define_options(all_families(), "translate_options")
-    flags.mark_flags_as_required(["model", "input"])
-    app.run(lambda _: main(), argv=argv)
+    run_command(argv, main, USAGE, DESCRIPTION, COMMON, "translate_options", required=("model", "input"))
 
 
 def main() -> None:

@@ -67,6 +67,13 @@ class ModelFamily:
         """(model, config) of a run directory, with the networks inference uses restored from its newest checkpoint."""
         raise NotImplementedError
 
+    def load_run(self, directory: str):
+        """(config with data directories resolved, the run's data, model restored for inference) of a run
+        directory: what evaluation needs."""
+        model, config = self.load_model(directory)
+        config, data = self.prepare_data(config, verify_images=False)
+        return config, data, model
+
     def serving_model(self, directory: str, crop_size: int, options: dict):
         """The serving model (see stargan_tf.core.export) of a run directory."""
         raise NotImplementedError

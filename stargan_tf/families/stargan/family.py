@@ -32,15 +32,6 @@ def build_model(config: StarGANConfig, layout: LabelLayout, optimizer=TorchAdam)
     return model
 
 
-def load_run(directory: str, verify_images: bool = False):
-    """(config with data directories resolved, run data, model restored for inference) of a run directory."""
-    config = resolve_data_dirs(run_dir.read_run_config(directory, StarGANConfig))
-    data = load_run_data(config, verify_images=verify_images)
-    model = build_model(config, data.layout, optimizer=None)
-    run_dir.restore_networks(model, directory, model.network_names)
-    return config, data, model
-
-
 class StarGANFamily(ModelFamily):
     """StarGAN: one generator for every domain of one or two datasets, label vectors as targets."""
 
@@ -132,7 +123,7 @@ class StarGANFamily(ModelFamily):
                  report_name="report"):
         datasets = [name.strip().lower() for name in options.get("dataset", "").split(",") if name.strip()]
         datasets = ["celeba", "rafd"] if datasets == ["both"] else datasets
-        config, data, model = load_run(directory)
+        config, data, model = self.load_run(directory)
         return evaluate.evaluate_run(config, data, model, directory, classifier_dir, output_dir, datasets or None,
                                      classifier_steps, inception_weights, max_images, report_name)
 

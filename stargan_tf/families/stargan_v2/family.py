@@ -55,14 +55,6 @@ def resolve_data_dirs(config: StarGANv2Config) -> StarGANv2Config:
                                val_img_dir=os.path.join(root, "val"))
 
 
-def load_run(directory: str):
-    """(config with data directories resolved, domain data, model restored for inference) of a run directory."""
-    config = resolve_data_dirs(run_dir.read_run_config(directory, StarGANv2Config))
-    data = read_domain_data(config.train_img_dir, config.val_img_dir, verify_images=False)
-    model, _ = StarGANv2Family().load_model(directory)
-    return config, data, model
-
-
 class StarGANv2Family(ModelFamily):
     """StarGAN v2: a style code per output, from a latent code (mapping network) or a reference photo (encoder)."""
 
@@ -145,7 +137,7 @@ class StarGANv2Family(ModelFamily):
 
     def evaluate(self, directory, classifier_dir, output_dir, classifier_steps, inception_weights, max_images, options,
                  report_name="report"):
-        config, data, model = load_run(directory)
+        config, data, model = self.load_run(directory)
         return evaluate.evaluate_run(config, data, model, directory, classifier_dir, output_dir, classifier_steps,
                                      inception_weights, options.get("alexnet_weights", ""),
                                      options.get("lpips_weights", ""), max_images,
