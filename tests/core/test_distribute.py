@@ -56,15 +56,25 @@ def mirrored_run(config, tmp_path, steps):
     return arrays, count, networks
 
 
+def without_zero_gradient_taps(array):
+    """The array with the centre taps of G's first 7x7 convolution on the label channels zeroed (for the kernel and
+    its Adam slots): the labels are constant over the image, so those taps add a constant per channel that the
+    instance norm after them removes. Their exact gradient is zero, and Adam (torch's epsilon, 1e-8) turns the
+    rounding noise they get into steps of +-lr."""
+    if array.ndim == 4 and array.shape[:2] == (7, 7) and array.shape[2] > 3:
+        array = array.copy()
+        array[3, 3, 3:] = 0.0
+    return array
+
+
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_mirrored_two_replicas_match_one_device(tiny_data, tmp_path, variant):
     config = tiny_config(tiny_data, tmp_path, batch_size=8, n_critic=2, num_iters_decay=0, **VARIANTS[variant])
     arrays, count, _ = mirrored_run(config, tmp_path, steps=4)
     for index in range(count):
-        expected = arrays[f"fit/weight{index}"]
-        # Two replicas of 4 = one device of 8, up to float summation order (relative to the tensor's norm:
-        # Adam turns gradients of ~0 into steps of +-lr, so single elements can differ by that much).
-        difference = np.linalg.norm(arrays[f"mirrored/weight{index}"] - expected)
+        expected = without_zero_gradient_taps(arrays[f"fit/weight{index}"])
+        # Two replicas of 4 = one device of 8, up to float summation order (relative to the tensor's norm).
+        difference = np.linalg.norm(without_zero_gradient_taps(arrays[f"mirrored/weight{index}"]) - expected)
         assert difference <= 1e-4 * np.linalg.norm(expected), index
     for key in [key for key in arrays if key.startswith("fit/log/")]:
         np.testing.assert_allclose(arrays[f"mirrored/log/{key[8:]}"], arrays[key], rtol=1e-5, err_msg=key)
