@@ -76,8 +76,10 @@ def given_flag_names(argv) -> set[str]:
     return names
 
 
-def _define(name: str, default, help_text: str, flag_values) -> None:
-    if isinstance(default, bool):
+def _define(name: str, default, help_text: str, flag_values, value_type=None) -> None:
+    if value_type is int:
+        flags.DEFINE_integer(name, default, help_text, flag_values=flag_values)
+    elif isinstance(default, bool):
         flags.DEFINE_bool(name, default, help_text, flag_values=flag_values)
     elif isinstance(default, int):
         flags.DEFINE_integer(name, default, help_text, flag_values=flag_values)
@@ -130,7 +132,7 @@ def define_options(families, options_attribute: str, flag_values=flags.FLAGS) ->
     for family in families:
         for option in getattr(family, options_attribute):
             if option.name not in flag_values:
-                _define(option.name, option.default, option.help, flag_values)
+                _define(option.name, option.default, option.help, flag_values, option.type)
 
 
 def family_options(family, families, options_attribute: str, flag_values=flags.FLAGS) -> dict:

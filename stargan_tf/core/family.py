@@ -16,6 +16,7 @@ class Option:
     name: str
     default: Any
     help: str
+    type: type | None = None  # the value's type when the default (None: not given) does not tell it
 
 
 class ModelFamily:

@@ -15,10 +15,11 @@ from stargan_tf.data.labels import make_layout
 from stargan_tf.families.stargan.discriminator import Discriminator
 from stargan_tf.families.stargan.generator import Generator
 from stargan_tf.core.run_dir import checkpoint_manager, read_run_config
+from stargan_tf.families.stargan.config import StarGANConfig
 from stargan_tf.families.stargan.family import build_model
 
 TOLERANCE = 1e-4  # max abs difference allowed between PyTorch's and our outputs
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from conftest import ROOT as REPO  # noqa: E402
 
 
 def _inputs(batch, height, width, label_dim, seed=0):
@@ -117,7 +118,7 @@ def test_paper_size_generator_and_discriminator_match_pytorch_at_128(tmp_path):
 
 def _restore(checkpoint_dir):
     """The model from a checkpoint directory, as export and resume rebuild it: run.json, then the checkpoint."""
-    config = read_run_config(checkpoint_dir)
+    config = read_run_config(checkpoint_dir, StarGANConfig)
     layout = make_layout(config.datasets, config.selected_attrs)
     with open(os.path.join(checkpoint_dir, "run.json")) as f:
         assert json.load(f)["layout"] == json.loads(json.dumps(layout.to_json()))
@@ -166,7 +167,7 @@ def test_joint_generator_imports_without_discriminator_and_records_the_random_d(
     images, labels = _inputs(2, 16, 16, 15)
     _assert_close(run.model.generator(images, labels), _torch_generator_output(torch_g, images, labels), "G")
     assert "not imported: randomly initialised" in json.loads((output / "import.json").read_text())["discriminator"]
-    assert read_run_config(str(output)).dataset == "both"
+    assert read_run_config(str(output), StarGANConfig).dataset == "both"
 
 
 def test_mismatched_c_dim_names_the_expected_and_found_shapes(tmp_path):

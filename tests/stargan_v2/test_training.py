@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from stargan_tf.families.stargan.config import ConfigError
+from stargan_tf.core.config import ConfigError
+from stargan_tf.families.stargan.config import StarGANConfig
 from stargan_tf.data.domains import training_dataset
 from stargan_tf.families.stargan_v2.samples import latent_grid, reference_grid
 from stargan_tf.core.run_dir import read_run_config
@@ -112,7 +113,7 @@ def test_train_writes_checkpoints_samples_run_file_and_resumes(tiny_domains, tmp
     assert run["model"] == "stargan_v2" and run["layout"] == {"domains": ["happy", "sad", "surprised"]}
     assert read_run_config(config.model_save_dir, type(config)) == config
     with pytest.raises(ConfigError, match="is a stargan_v2 run, not stargan"):
-        read_run_config(config.model_save_dir)
+        read_run_config(config.model_save_dir, StarGANConfig)
     resumed = train(tiny_v2_config(tiny_domains, tmp_path, num_iters=3, resume=True))
     assert int(resumed.step.numpy()) == 3 and int(resumed.f_optimizer.iterations.numpy()) == 3
     _, _, fresh = prepare(config)

@@ -64,7 +64,7 @@ class StarGANv2Family(ModelFamily):
     presets = PRESETS
     serving_info_signature = "info"
     translate_options = (
-        Option("num_styles", None, "latent-guided: random styles per target domain (default 3)"),
+        Option("num_styles", None, "latent-guided: random styles per target domain (default 3)", int),
         Option("seed", 0, "latent-guided: seed of the random styles (the same for every photo)"),
         Option("reference", None, "reference-guided: a photo (or folder) whose style to use"),
         Option("reference_domain", None, "the domain of the --reference photo(s) (required with --reference: the "
