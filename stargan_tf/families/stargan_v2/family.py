@@ -64,7 +64,7 @@ class StarGANv2Family(ModelFamily):
     presets = PRESETS
     serving_info_signature = "info"
     translate_options = (
-        Option("num_styles", None, "latent-guided: random styles per target domain (default 3)"),
+        Option("num_styles", 0, "latent-guided: random styles per target domain (0: the default, 3)"),
         Option("seed", 0, "latent-guided: seed of the random styles (the same for every photo)"),
         Option("reference", None, "reference-guided: a photo (or folder) whose style to use"),
         Option("reference_domain", None, "the domain of the --reference photo(s) (required with --reference: the "
@@ -130,7 +130,7 @@ class StarGANv2Family(ModelFamily):
         return translate.StyleTranslator(signatures, description)
 
     def translate(self, translator, photos, output_dir, options, target, all_domains, progress):
-        targets = translate.StyleTargets.parse(translator, target, all_domains, options.get("num_styles"),
+        targets = translate.StyleTargets.parse(translator, target, all_domains, options.get("num_styles") or None,
                                                options.get("seed", 0), options.get("reference"),
                                                options.get("reference_domain"))
         return translate.translate_styles(translator, photos, output_dir, targets, progress=progress)
