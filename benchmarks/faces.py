@@ -6,17 +6,13 @@ colour-inverting stand-in for the model. Medians of --runs calls after --warmup 
 
     PYTHONPATH=. python benchmarks/faces.py [--runs=20] [--image_size=128] [--crop_size=178]
 """
-import json
 import os
-import pathlib
-import statistics
-import time
 from importlib.metadata import version
 
 from absl import app, flags
 from skimage import data
 
-from host import machine
+import host
 from stargan_tf.core import faces
 
 flags.DEFINE_integer("runs", 20, "timed calls per step")
@@ -28,19 +24,12 @@ RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "f
 
 
 def median_seconds(function) -> float:
-    for _ in range(FLAGS.warmup):
-        function()
-    times = []
-    for _ in range(FLAGS.runs):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return host.median_seconds(function, FLAGS.runs, FLAGS.warmup)
 
 
 def main(argv):
     del argv
-    host = machine()
+    machine = host.machine()
     photo = data.astronaut()
     detector = faces.default_detector()
     (face,) = faces.detect_faces(photo, detector=detector)
@@ -56,10 +45,8 @@ def main(argv):
     result = {"benchmark": "faces", "photo": "skimage.data.astronaut() 512x512, one face",
               "image_size": FLAGS.image_size, "crop_size": FLAGS.crop_size, "runs": FLAGS.runs,
               "warmup": FLAGS.warmup, "median_seconds": medians, "mtcnn": version("mtcnn"),
-              "machine": dict(host, load_average_at_end=os.getloadavg())}
-    for step, seconds in medians.items():
-        print(f"{step:>16}: {seconds * 1000:8.1f} ms")
-    pathlib.Path(RESULTS).write_text(json.dumps(result, indent=2) + "\n")
+              "machine": machine}
+    host.write_medians(result, RESULTS)
 
 
 if __name__ == "__main__":

@@ -88,8 +88,9 @@ class ModelFamily:
         raise NotImplementedError
 
     def translate(self, translator, photos, output_dir: str, options: dict, target: str, all_domains: bool,
-                  progress: bool):
-        """Translates photo files with the family's options; returns a stargan_tf.core.photos.Report."""
+                  photo_options):
+        """Translates photo files with the family's options and the common ones (a core.photos.PhotoOptions: --align,
+        --interpolate); returns a core.photos.Report."""
         raise NotImplementedError
 
     def evaluate(self, directory: str, classifier_dir: str, output_dir: str, classifier_steps: int,

@@ -119,7 +119,7 @@ def test_translate_photos_writes_results_and_grids_and_lists_the_unreadable(tran
     paths = sorted(str(photos / name) for name in os.listdir(photos))
     targets = Targets.parse(translators["saved_model"].layout, edit="+Blond_Hair")
     report = translate_photos(translators["saved_model"], paths, str(tmp_path), targets)
-    assert [path for path, _ in report.unreadable] == [str(photos / "corrupt.jpg")]
+    assert [path for path, _ in report.skipped] == [str(photos / "corrupt.jpg")]
     assert sorted(os.listdir(tmp_path)) == sorted(f"{stem}_{suffix}.png" for stem in ("gray", "rgb", "rgba")
                                                   for suffix in ("+Blond_Hair", "grid"))
     assert np.asarray(Image.open(tmp_path / "rgba_+Blond_Hair.png")).shape == (16, 16, 3)

@@ -41,7 +41,8 @@ class StarGANFamily(ModelFamily):
     presets = PRESETS
     serving_info_signature = "labels"
     translate_options = (
-        Option("edit", "", "changes to the photo's own labels, e.g. '+Blond_Hair,-Young'"),
+        Option("edit", "", "changes to the photo's own labels, e.g. '+Blond_Hair,-Young'; ':value' (0 to 1) edits "
+                           "partly: '+Blond_Hair:0.5' (0: the photo's own labels)"),
         Option("source", None, "the photos' own attributes, e.g. 'Black_Hair,Young' (default: predicted by D_cls when "
                              "the model has it, else all off)"),
         Option("save_attention", False, "with self-attention (checkpoint directory): also write "
@@ -111,13 +112,12 @@ class StarGANFamily(ModelFamily):
         networks = (model.generator, model.classifier) if model is not None else None
         return translate.Translator(signatures, description, networks)
 
-    def translate(self, translator, photos, output_dir, options, target, all_domains, progress):
+    def translate(self, translator, photos, output_dir, options, target, all_domains, photo_options):
         targets = translate.Targets.parse(translator.layout, target, options.get("edit", ""), all_domains,
                                           options.get("source"))
         query = parse_attention_query(options.get("attention_query", "0.5,0.5")) if options.get("save_attention") \
             else None
-        return translate.translate_photos(translator, photos, output_dir, targets, progress=progress,
-                                          attention_query=query)
+        return translate.translate_photos(translator, photos, output_dir, targets, photo_options, attention_query=query)
 
     def evaluate(self, directory, classifier_dir, output_dir, classifier_steps, inception_weights, max_images, options,
                  report_name="report"):

@@ -129,11 +129,11 @@ class StarGANv2Family(ModelFamily):
     def translator(self, signatures, description, model=None):
         return translate.StyleTranslator(signatures, description)
 
-    def translate(self, translator, photos, output_dir, options, target, all_domains, progress):
+    def translate(self, translator, photos, output_dir, options, target, all_domains, photo_options):
         targets = translate.StyleTargets.parse(translator, target, all_domains, options.get("num_styles"),
                                                options.get("seed", 0), options.get("reference"),
                                                options.get("reference_domain"))
-        return translate.translate_styles(translator, photos, output_dir, targets, progress=progress)
+        return translate.translate_styles(translator, photos, output_dir, targets, photo_options)
 
     def evaluate(self, directory, classifier_dir, output_dir, classifier_steps, inception_weights, max_images, options,
                  report_name="report"):

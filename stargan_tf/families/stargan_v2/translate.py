@@ -12,15 +12,17 @@ import numpy as np
 import tensorflow as tf
 
 from stargan_tf.core.grids import tile_grid
-from stargan_tf.core.photos import (Report, ServedModel, TranslateError, list_photos, output_stems, prepare_output_dir,
-                                    read_photo, readable_photos, save_output, split_names)
+from stargan_tf.core.photos import (PhotoOptions, Report, ServedModel, TranslateError, linear_steps, list_photos,
+                                    output_stems, photo_inputs, prepare_output_dir, read_photo, save_interpolation,
+                                    save_output, save_translations, split_names)
 from stargan_tf.families.stargan_v2.samples import reference_tiles
+from stargan_tf.families.stargan_v2.serving import LATENT, REFERENCE
 
 DEFAULT_NUM_STYLES = 3
 
 
 class StyleTranslator(ServedModel):
-    """A StarGAN v2 model's signatures, used as a TF Serving client would: photos in, diverse translations out."""
+    """A StarGAN v2 model's signatures, used as a TF Serving client would: model inputs in, diverse translations out."""
 
     def __init__(self, signatures, description: str):
         super().__init__(signatures, description)
@@ -29,16 +31,18 @@ class StyleTranslator(ServedModel):
         self.image_size, self.crop_size = int(info["image_size"]), int(info["crop_size"])
         self.latent_dim = int(info["latent_dim"])
 
-    def latent_guided(self, photo: np.ndarray, domains, z) -> np.ndarray:
-        """uint8 [H,W,3], target domain indices [K] and latent codes [K, latent_dim] -> uint8 [K,S,S,3]."""
-        images = np.repeat(photo[None], len(domains), axis=0)
-        return self.signatures["latent_guided"](image=tf.constant(images), domain=tf.constant(domains, tf.int32),
-                                                z=tf.constant(z, tf.float32))["translated"].numpy()
+    def latent_guided(self, model_input: np.ndarray, domains, z) -> np.ndarray:
+        """A model input (uint8 [S,S,3]), target domain indices [K] and latent codes [K, latent_dim] -> uint8
+        [K,S,S,3]."""
+        images = {"image": np.repeat(model_input[None], len(domains), axis=0)}
+        return self.run(LATENT, LATENT + "_float", images, domain=tf.constant(domains, tf.int32),
+                        z=tf.constant(z, tf.float32))
 
-    def reference_guided(self, photo: np.ndarray, reference: np.ndarray, domain: int) -> np.ndarray:
-        """uint8 photo and reference [H,W,3] (any sizes), the reference's domain -> uint8 [S,S,3] in that domain."""
-        return self.signatures["reference_guided"](image=tf.constant(photo[None]), reference=tf.constant(reference[None]),
-                                                   domain=tf.constant([domain], tf.int32))["translated"].numpy()[0]
+    def reference_guided(self, model_input: np.ndarray, reference_input: np.ndarray, domain: int) -> np.ndarray:
+        """Model inputs (uint8 [S,S,3]) of a photo and of a reference, the reference's domain -> uint8 [S,S,3]: the
+        photo in that domain with the reference's style."""
+        images = {"image": model_input[None], "reference": reference_input[None]}
+        return self.run(REFERENCE, REFERENCE + "_float", images, domain=tf.constant([domain], tf.int32))[0]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,43 +100,61 @@ def _domain_index(domains, name: str, flag: str) -> int:
     return domains.index(name)
 
 
-def _read_references(targets: StyleTargets) -> list[tuple[str, np.ndarray]]:
-    """(stem, photo) of each reference photo; an unreadable reference is an error (it was asked for by name)."""
-    return list(zip(output_stems(list(targets.references)), map(read_photo, targets.references)))
+def _reference_inputs(translator: StyleTranslator, targets: StyleTargets,
+                      options: PhotoOptions) -> list[tuple[str, np.ndarray]]:
+    """(stem, model input) of each reference photo, aligned as the photos are (its largest face); an unusable
+    reference is an error (it was asked for by name)."""
+    stems = output_stems(list(targets.references))
+    return [(stem, translator.inputs(read_photo(path), path, options).model_inputs[0])
+            for stem, path in zip(stems, targets.references)]
 
 
 def translate_styles(translator: StyleTranslator, paths: list[str], output_dir: str, targets: StyleTargets,
-                     progress: bool = False) -> Report:
-    """Translates each photo; writes each output at model size and one grid of all photos, like the paper's figures.
+                     options: PhotoOptions = PhotoOptions()) -> Report:
+    """Translates each photo; writes each output and one grid of all model inputs, like the paper's figures.
 
-    Latent-guided: <stem>_<domain>_style<i>.png and latent_grid.png (a row per photo: the photo as the model sees
-    it, then for each target domain its num_styles outputs). Reference-guided: <stem>_<domain>_<reference>.png
-    and reference_grid.png (the references on top, then a row per photo). Unreadable photos are recorded and
-    skipped.
+    Latent-guided: <stem>_<domain>_style<i>.png and latent_grid.png (a row per model input: the input, then for
+    each target domain its num_styles outputs). Reference-guided: <stem>_<domain>_<reference>.png and
+    reference_grid.png (the references on top, then a row per model input). With faces aligned (options.align)
+    each output is the whole photo with the faces' translations pasted back and references are aligned too;
+    otherwise outputs are at model size. With options.interpolate N (latent-guided), also <stem>_<domain>_strip.png
+    and <stem>_<domain>.gif: N latent codes from the first style's to the second's. Photos that cannot be used
+    are recorded and skipped.
     """
+    options = options.resolve()
+    if options.interpolate and (not targets.latent or len(targets.z) < 2):
+        raise TranslateError("--interpolate: StarGAN v2 interpolates between the first two latent codes: it needs "
+                             "latent-guided translation with --num_styles of at least 2 (a reference's style cannot "
+                             "be interpolated through the model's signatures)")
     prepare_output_dir(output_dir)
-    references = [] if targets.latent else _read_references(targets)
+    references = [] if targets.latent else _reference_inputs(translator, targets, options)
     report, rows = Report(), []
-    for stem, photo in readable_photos(paths, report, progress):
+    for stem, inputs in photo_inputs(translator, paths, report, options):
         if targets.latent:
             num_styles = len(targets.z)
             domains = np.repeat(targets.targets, num_styles)
-            outputs = translator.latent_guided(photo, domains, np.tile(targets.z, [len(targets.targets), 1]))
+            z = np.tile(targets.z, [len(targets.targets), 1])
+            outputs = np.stack([translator.latent_guided(model_input, domains, z)
+                                for model_input in inputs.model_inputs])
             names = [f"{targets.domain_names[domain]}_style{i % num_styles + 1}" for i, domain in enumerate(domains)]
         else:
-            domain = targets.domain_names[targets.reference_domain]
-            outputs = [translator.reference_guided(photo, reference, targets.reference_domain)
-                       for _, reference in references]
-            names = [f"{domain}_{reference_stem}" for reference_stem, _ in references]
-        for name, output in zip(names, outputs):
-            save_output(output, os.path.join(output_dir, f"{stem}_{name}.png"), report)
-        rows.append((translator.model_input(photo), np.asarray(outputs)))
+            domain_name = targets.domain_names[targets.reference_domain]
+            outputs = np.stack([[translator.reference_guided(model_input, reference, targets.reference_domain)
+                                 for _, reference in references] for model_input in inputs.model_inputs])
+            names = [f"{domain_name}_{reference_stem}" for reference_stem, _ in references]
+        save_translations(inputs, names, outputs, output_dir, stem, report)
+        rows += zip(inputs.model_inputs, outputs)
+        for domain in targets.targets if options.interpolate else ():
+            z_steps = linear_steps(targets.z[0], targets.z[1], options.interpolate)
+            steps = np.stack([translator.latent_guided(model_input, np.full(len(z_steps), domain), z_steps)
+                              for model_input in inputs.model_inputs])
+            save_interpolation(inputs, steps, output_dir, f"{stem}_{targets.domain_names[domain]}", report)
     if rows:
         sources, outputs = (np.stack(part) for part in zip(*rows))
         if targets.latent:
             grid, name = tile_grid(np.concatenate([sources[:, None], outputs], axis=1)), "latent_grid.png"
         else:
-            inputs = np.stack([translator.model_input(reference) for _, reference in references])
-            grid, name = tile_grid(reference_tiles(sources, inputs, outputs)), "reference_grid.png"
+            reference_inputs = np.stack([reference for _, reference in references])
+            grid, name = tile_grid(reference_tiles(sources, reference_inputs, outputs)), "reference_grid.png"
         save_output(grid, os.path.join(output_dir, name), report)
     return report
