@@ -12,7 +12,7 @@ setup(
         # with the GPU extra and with tensorflow-serving-api, which requires `tensorflow`.)
         "tensorflow>=2.16",
         "numpy",
-        "pillow",
+        "pillow>=10.1",  # ImageFont.load_default(size=...): the labels of the grids
         "absl-py",
         "tensorboard",
     ],

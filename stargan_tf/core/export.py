@@ -85,6 +85,48 @@ def served_photos(image, name: str, crop_size: int, image_size: int):
     return crop_and_resize(image, crop_size, image_size)
 
 
+# tf.io.decode_image's formats by their first bytes, (offset, signature): JPEG, PNG, GIF, BMP, WebP ("RIFF....WEBP"),
+# JPEG XL (codestream, container). Checked before decoding, so that bytes that are no photo at all fail with a
+# message naming the input rather than deep inside the decoder.
+PHOTO_SIGNATURES = ((0, b"\xff\xd8\xff"), (0, b"\x89PNG"), (0, b"GIF8"), (0, b"BM"), (8, b"WEBP"), (0, b"\xff\x0a"),
+                    (4, b"JXL "))
+PHOTO_FORMATS = "JPEG, PNG, GIF, BMP, WebP or JPEG XL"
+
+
+def served_photo_bytes(image_bytes, name: str, crop_size: int, image_size: int):
+    """Encoded photos string [N] (one photo file per example, sizes free) as model inputs [N,S,S,3] in [-1,1]:
+    each decoded to RGB (alpha dropped, GIF: first frame), cropped and resized as served_photos does. Errors name
+    the input: the examples that are no photo, or (corrupt data past the first bytes) the decoder under `name`."""
+    image_bytes = require_shape(image_bytes, name, [None], "one encoded photo per example")
+    head = tf.strings.join([tf.strings.substr(image_bytes, 0, 12), b"\0" * 12])  # long enough to compare
+    known = tf.reduce_any(tf.stack([tf.equal(tf.strings.substr(head, offset, len(signature)), signature)
+                                    for offset, signature in PHOTO_SIGNATURES]), axis=0)
+    check = tf.debugging.Assert(tf.reduce_all(known), [
+        f"{name}: expected one encoded photo per example ({PHOTO_FORMATS} file bytes; REST: {{\"b64\": ...}}); "
+        "not a photo: example(s)", tf.where(~known)[:, 0]], summarize=16)
+    with tf.control_dependencies([check]):
+        image_bytes = tf.identity(image_bytes)
+
+    def decode(data):
+        photo = tf.io.decode_image(data, channels=3, expand_animations=False)
+        return crop_and_resize(photo[None], crop_size, image_size)[0]
+
+    with tf.name_scope(name):
+        return tf.map_fn(decode, image_bytes,
+                         fn_output_signature=tf.TensorSpec([image_size, image_size, 3], tf.float32))
+
+
+def png_bytes(images):
+    """uint8 images [N,H,W,3] -> string [N], a PNG file each: the output of a *_bytes signature (TF Serving's REST
+    API sends outputs whose names end in _bytes as {"b64": ...})."""
+    return tf.map_fn(tf.io.encode_png, images, fn_output_signature=tf.string)
+
+
+def encoded_photos(photos) -> np.ndarray:
+    """uint8 photos [N,H,W,3] as PNG files, an object array [N]: image_bytes inputs for requests (warm-up, tests)."""
+    return np.array([tf.io.encode_png(photo).numpy() for photo in photos], dtype=object)
+
+
 def served_images(image, name: str, image_size: int):
     """float32 images [N,S,S,3] in [-1,1] preprocessed by the client, checked against the model size."""
     return require_shape(image, name, [None, image_size, image_size, 3], "float32 RGB in [-1, 1] at the model size")

@@ -7,9 +7,11 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from PIL import Image
 
 from conftest import tiny_config
 from stargan_tf.core.callbacks import NonFiniteError, TrainingInterrupted
+from stargan_tf.core.grids import grid_layout
 from stargan_tf.families.stargan.data import RunData
 from stargan_tf.core.callbacks import CheckpointCallback
 from stargan_tf.core.run_dir import checkpoint_manager
@@ -48,9 +50,13 @@ def test_tensorboard_holds_losses_learning_rates_speed_and_sample_grids(tiny_dat
     assert float(events["d/lr"][2]) == pytest.approx(1e-4) and float(events["d/lr"][4]) == pytest.approx(5e-5)
     assert float(events["g/lr"][4]) == pytest.approx(5e-5)
     assert float(events["d/loss_gp"][2]) >= 0 and float(events["speed/images_per_second"][4]) > 0
-    # Rows: 4 CelebA test images, 8 RaFD images; columns: the input and its 5 + 8 translations; 16 px each.
-    assert events["samples/celeba"][4].shape == (4 * 16, 14 * 16, 3)
-    assert events["samples/rafd"][2].shape == (8 * 16, 14 * 16, 3) and sorted(events["samples/rafd"]) == [2, 4]
+    # Rows: 4 CelebA test images, 8 RaFD images; columns: the input and its 5 + 8 translations, grouped by dataset;
+    # 16 px tiles, enlarged and named as in the PNG files.
+    assert events["samples/celeba"][4].shape == grid_layout(4, 14, 16, grouped=True).shape
+    assert events["samples/rafd"][2].shape == grid_layout(8, 14, 16, grouped=True).shape
+    assert sorted(events["samples/rafd"]) == [2, 4]
+    np.testing.assert_array_equal(events["samples/rafd"][4],
+                                  np.asarray(Image.open(os.path.join(config.sample_dir, "000004-rafd.png"))))
 
 
 class SignalAtStep(keras.callbacks.Callback):

@@ -8,6 +8,7 @@ from PIL import Image
 from conftest import tiny_config
 from stargan_tf import families
 from stargan_tf.core import export
+from stargan_tf.core.grids import grid_layout
 from stargan_tf.core.photos import TranslateError
 from stargan_tf.families.stargan import translate
 from stargan_tf.families.stargan.serving import ServingModel, TFLiteTranslator
@@ -73,9 +74,12 @@ def test_translate_saves_attention_maps_of_a_checkpoint(attention_model, tiny_ch
                                             targets, attention_query=query)
         assert [path.rsplit("_", 1)[1] for path in report.written][-2:] == ["grid.png", "attention.png"]
         pictures[query] = np.asarray(Image.open(report.written[-1]))
-    # The photo, then 5 CelebA targets x 2 G blocks, then 1 D block, each 16x16.
-    assert pictures[(0.5, 0.5)].shape == (16, (1 + 5 * 2 + 1) * 16, 3)
-    changed = np.abs(pictures[(0.5, 0.5)][:, 16:].astype(int) - pictures[(0.0, 1.0)][:, 16:]).max(axis=-1) > 10
+    # The photo, then 5 CelebA targets x 2 G blocks, then 1 D block, each 16x16, enlarged below their names.
+    layout = grid_layout(1, 1 + 5 * 2 + 1, 16, grouped=True)
+    assert pictures[(0.5, 0.5)].shape == layout.shape
+    tiles = {query: picture[layout.top:, layout.left:][::layout.scale, ::layout.scale]
+             for query, picture in pictures.items()}
+    changed = np.abs(tiles[(0.5, 0.5)][:, 16:].astype(int) - tiles[(0.0, 1.0)][:, 16:]).max(axis=-1) > 10
     # Another query position gives other maps, not only other markers (at most 2 x 11 x 9 pixels).
     assert changed.sum() > 400, changed.sum()
     with pytest.raises(TranslateError, match="has no self-attention blocks"):

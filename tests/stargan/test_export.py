@@ -1,4 +1,6 @@
 """Export of a tiny model to a SavedModel (TF Serving) and TFLite, checked with TF's own client tooling."""
+import base64
+import io
 import json
 import os
 import re
@@ -10,6 +12,8 @@ import textwrap
 import numpy as np
 import pytest
 import tensorflow as tf
+import urllib.request
+from PIL import Image
 
 from conftest import load_serving_model, tiny_config
 from stargan_tf.core import export
@@ -111,7 +115,7 @@ def test_saved_model_loads_and_translates_in_a_process_that_never_imports_starga
     assert result.returncode == 0, result.stderr[-3000:]
     reply = json.loads(result.stdout.strip().splitlines()[-1])
     assert reply["imported"] == []
-    assert reply["signatures"] == ["labels", "serving_default", "translate_float"]
+    assert reply["signatures"] == ["labels", "serving_default", "translate_bytes", "translate_float"]
     assert reply["dtype"] == "uint8"
     assert reply["labels"]["names"] == ["Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young"]
     assert reply["labels"]["kinds"] == ["multilabel"] * 5 and reply["labels"]["image_size"] == 16
@@ -167,30 +171,125 @@ def test_saved_model_cli_shows_the_signatures_and_runs_on_npy_input(exported, ke
     assert np.abs(translated.astype(int) - expected).max() <= 1
 
 
-def readme_json_blocks(heading):
-    """The ```json blocks of the README section with this heading."""
+def test_saved_model_cli_runs_translate_bytes_on_a_jpeg_a_fraction_of_the_pixel_json(exported, loaded, tmp_path):
+    from skimage import data
+
+    photo = data.astronaut()  # 512x512
+    encoded = io.BytesIO()
+    Image.fromarray(photo).save(encoded, "JPEG", quality=90)
+    jpeg, target = encoded.getvalue(), [1, 0, 0, 0, 1]
+    np.save(tmp_path / "image_bytes.npy", np.array([jpeg], dtype=object))
+    np.save(tmp_path / "target.npy", np.array([target], np.float32))
+    inputs = f"image_bytes={tmp_path / 'image_bytes.npy'};target_labels={tmp_path / 'target.npy'}"
+    run = subprocess.run([saved_model_cli(), "run", "--dir", os.path.join(exported[0], "3"), "--tag_set", "serve",
+                          "--signature_def", "translate_bytes", "--inputs", inputs, "--outdir", str(tmp_path / "out")],
+                         capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    (png,) = np.load(tmp_path / "out" / "translated_bytes.npy", allow_pickle=True)
+    translated = png_pixels(png)
+    assert translated.shape == (16, 16, 3)
+    np.testing.assert_array_equal(translated, served_default(loaded, jpeg, target))
+    # The REST request bodies of the two signatures for this photo: pixel JSON numbers vs the JPEG in base64.
+    pixels = json.dumps({"signature_name": "serving_default",
+                         "instances": [{"image": photo.tolist(), "target_labels": target}]})
+    photo_file = json.dumps({"signature_name": "translate_bytes", "instances": [
+        {"image_bytes": {"b64": base64.b64encode(jpeg).decode()}, "target_labels": target}]})
+    print(f"512x512 request: pixel JSON {len(pixels)} bytes, JPEG {len(photo_file)} bytes, "
+          f"{len(pixels) / len(photo_file):.1f}x")
+    assert len(pixels) > 30 * len(photo_file)  # 43.7x measured here
+
+
+def readme_blocks(heading, language="json"):
+    """The code blocks (```json: parsed) of the README section with this heading, up to the next heading."""
     with open(os.path.join(ROOT, "README.md")) as f:
-        section = f.read().split(heading, 1)[1].split("\n## ", 1)[0]
-    return [json.loads(block) for block in re.findall(r"```json\n(.*?)```", section, re.DOTALL)]
+        section = re.split(r"\n##+ ", f.read().split(heading + "\n", 1)[1], maxsplit=1)[0]
+    blocks = re.findall(rf"```{language}\n(.*?)```", section, re.DOTALL)
+    return [json.loads(block) for block in blocks] if language == "json" else blocks
 
 
-def decode_rest_instances(body, signature):
-    """Tensors from a REST predict body in the row format, as TF Serving makes them (one row per instance)."""
+def rest_predict(signature, body):
+    """What TF Serving's REST API answers to a row-format predict body (tensorflow_serving/util/json_tensor.cc):
+    {"b64": ...} values of string inputs are base64-decoded, outputs whose names end in _bytes are sent as
+    {"b64": ...}, and a single output is listed per instance without its name."""
     specs = signature.structured_input_signature[1]
-    return {name: tf.constant(np.array([instance[name] for instance in body["instances"]], spec.dtype.as_numpy_dtype))
-            for name, spec in specs.items()}
+
+    def value(item):
+        return base64.b64decode(item["b64"]) if isinstance(item, dict) else item
+
+    outputs = signature(**{name: tf.constant(np.array([value(instance[name]) for instance in body["instances"]],
+                                                      spec.dtype.as_numpy_dtype)) for name, spec in specs.items()})
+    rows = [{name: {"b64": base64.b64encode(tensor.numpy()[i]).decode()} if name.endswith("_bytes")
+             else tensor.numpy()[i].tolist() for name, tensor in outputs.items()}
+            for i in range(len(body["instances"]))]
+    return {"predictions": [next(iter(row.values())) if len(row) == 1 else row for row in rows]}
 
 
 def test_readme_rest_predict_request_runs_on_the_signature_and_gives_the_documented_response(loaded):
-    request, response = readme_json_blocks("### REST predict")
+    request, response = readme_blocks("### REST predict")
     assert request["signature_name"] == "serving_default"
-    signature = loaded.signatures[request["signature_name"]]
-    translated = signature(**decode_rest_instances(request, signature))["translated"].numpy()
-    # One output: the row-format response lists it per instance, without its name.
-    answer = {"predictions": translated.tolist()}
+    answer = rest_predict(loaded.signatures[request["signature_name"]], request)
     assert set(answer) == set(response) and len(answer["predictions"]) == len(response["predictions"]) == 1
     assert np.array(answer["predictions"]).shape == (1, 16, 16, 3)
     assert np.array(response["predictions"]).ndim == 4 and np.array(response["predictions"]).shape[-1] == 3
+
+
+def png_pixels(data: bytes) -> np.ndarray:
+    image = Image.open(io.BytesIO(data))
+    assert image.format == "PNG"
+    return np.asarray(image)
+
+
+def served_default(loaded, photo_file: bytes, target_labels):
+    """serving_default's uint8 translation [S,S,3] of the pixels the graph decodes from a photo file."""
+    photo = tf.io.decode_image(photo_file, channels=3, expand_animations=False)
+    return loaded.signatures["serving_default"](image=photo[None], target_labels=tf.constant(
+        [target_labels], tf.float32))["translated"].numpy()[0]
+
+
+def test_readme_rest_request_with_photo_bytes_gives_a_png_of_what_serving_default_gives(loaded):
+    request, response = readme_blocks("### REST predict with photo bytes")
+    assert request["signature_name"] == "translate_bytes"
+    answer = rest_predict(loaded.signatures["translate_bytes"], request)
+    assert set(answer) == set(response) and [set(p) for p in answer["predictions"] + response["predictions"]] == [
+        {"b64"}, {"b64"}]
+    instance = request["instances"][0]
+    translated = png_pixels(base64.b64decode(answer["predictions"][0]["b64"]))
+    assert translated.shape == (16, 16, 3)
+    np.testing.assert_array_equal(translated, served_default(loaded, base64.b64decode(instance["image_bytes"]["b64"]),
+                                                             instance["target_labels"]))
+    assert png_pixels(base64.b64decode(response["predictions"][0]["b64"])).shape == (2, 2, 3)
+
+
+def test_readme_rest_client_sends_a_jpeg_file_and_writes_the_translated_png(loaded, tmp_path, monkeypatch):
+    (client,) = readme_blocks("### REST predict with photo bytes", "python")
+    Image.fromarray(np.random.default_rng(2).integers(0, 256, [40, 30, 3], dtype=np.uint8)).save(
+        tmp_path / "photo.jpg")
+    requests = []
+
+    def urlopen(request):  # TF Serving's REST predict, answered by the exported signatures
+        requests.append(request.full_url)
+        body = json.loads(request.data)
+        return io.BytesIO(json.dumps(rest_predict(loaded.signatures[body["signature_name"]], body)).encode())
+
+    monkeypatch.setattr(urllib.request, "urlopen", urlopen)
+    monkeypatch.chdir(tmp_path)
+    exec(client, {})
+    assert requests == ["http://localhost:8501/v1/models/stargan:predict"]
+    np.testing.assert_array_equal(png_pixels((tmp_path / "translated.png").read_bytes()),
+                                  served_default(loaded, (tmp_path / "photo.jpg").read_bytes(), [0, 1, 0, 1, 1]))
+
+
+def test_photo_bytes_that_are_no_photo_fail_naming_the_input_and_the_examples(loaded):
+    translate_bytes = loaded.signatures["translate_bytes"]
+    photo, labels = export.encoded_photos(np.zeros([1, 20, 30, 3], np.uint8))[0], tf.zeros([3, 5])
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match=r"image_bytes: expected one encoded photo per example \(JPEG, PNG, GIF, BMP, WebP or "
+                             r"JPEG XL file bytes; .*not a photo: example\(s\)\] \[1 2\]"):
+        translate_bytes(image_bytes=tf.constant([photo, b"hello", b""]), target_labels=labels)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"(?s)Invalid PNG.*node image_bytes"):
+        translate_bytes(image_bytes=tf.constant([photo[:40]]), target_labels=labels[:1])  # cut short
+    with pytest.raises(tf.errors.InvalidArgumentError, match="image_bytes and target_labels must have the same batch"):
+        translate_bytes(image_bytes=tf.constant([photo]), target_labels=labels)
 
 
 def test_warmup_requests_are_prediction_logs_that_run_on_their_signatures(exported, loaded):
@@ -202,9 +301,12 @@ def test_warmup_requests_are_prediction_logs_that_run_on_their_signatures(export
         request = prediction_log_pb2.PredictionLog.FromString(record).predict_log.request
         inputs = {name: tf.constant(tf.make_ndarray(proto)) for name, proto in request.inputs.items()}
         outputs = loaded.signatures[request.model_spec.signature_name](**inputs)
-        assert outputs["translated"].shape == (1, 16, 16, 3)
+        if "translated_bytes" in outputs:
+            assert png_pixels(outputs["translated_bytes"].numpy()[0]).shape == (16, 16, 3)
+        else:
+            assert outputs["translated"].shape == (1, 16, 16, 3)
         signatures.append(request.model_spec.signature_name)
-    assert signatures == ["serving_default", "translate_float"]
+    assert signatures == ["serving_default", "translate_float", "translate_bytes"]
 
 
 @pytest.fixture(scope="module")

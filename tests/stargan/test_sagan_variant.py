@@ -9,6 +9,7 @@ from conftest import tiny_config
 from stargan_tf.families.stargan.attention_maps import attention_grid, attention_overlay, query_cell
 from stargan_tf.families.stargan.config import ConfigError, StarGANConfig
 from stargan_tf.core.trainer import prepare, train
+from stargan_tf.core.grids import grid_layout
 from core.test_cli import parse
 
 VARIANT = dict(g_attention_at=("res0",), d_attention_at=("conv0",), d_spectral_norm=True)
@@ -88,5 +89,5 @@ def test_train_writes_attention_images_beside_the_samples(tiny_data, tmp_path):
     # Input, one G column per target domain (the 5 attributes), one D column; a row of 16 px per test image.
     assert names == ["input", "Black_Hair G:res0", "Blond_Hair G:res0", "Brown_Hair G:res0", "Male G:res0",
                      "Young G:res0", "D:conv0"]
-    assert image.shape == grid.shape == (len(images) * 16, 7 * 16, 3)
+    assert image.shape == grid.shape == grid_layout(len(images), 7, 16, grouped=True).shape
     np.testing.assert_array_equal(image, grid)

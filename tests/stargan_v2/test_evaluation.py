@@ -12,6 +12,7 @@ from PIL import Image
 from stargan_tf import families
 from stargan_tf.families.stargan.config import ConfigError
 from stargan_tf.data.domains import read_domain_data
+from stargan_tf.core.grids import grid_layout
 from stargan_tf.evaluation import metrics
 from stargan_tf.families.stargan_v2.evaluate import Judges, evaluate_translator
 from stargan_tf.evaluation.lpips import load_lpips
@@ -194,9 +195,11 @@ def test_evaluate_script_on_a_tiny_v2_checkpoint_writes_every_figure(tiny_domain
         assert 0.0 <= mean["accuracy"] <= 1.0 and np.isfinite(mean["frechet"])
         # Random networks: different styles give different outputs.
         assert mean["lpips"] > 0 and mean["feature_diversity"] > 0 and mean["pixel_diversity"] > 0
-    # Rows: 2 sources per domain; columns: the source, then 4 latent codes x 3 domains / 3 references.
-    assert np.asarray(Image.open(output_dir / "report-latent.png")).shape == (6 * 32, 13 * 32, 3)
-    assert np.asarray(Image.open(output_dir / "report-reference.png")).shape == (7 * 32, 4 * 32, 3)
+    # Rows: 2 sources per domain; columns: the source, then 4 latent codes x 3 domains / 3 references (32 px tiles,
+    # enlarged below their names).
+    assert np.asarray(Image.open(output_dir / "report-latent.png")).shape == grid_layout(6, 13, 32, grouped=True).shape
+    assert np.asarray(Image.open(output_dir / "report-reference.png")).shape == grid_layout(7, 4, 32,
+                                                                                           row_names=True).shape
     with pytest.raises(ConfigError, match="LPIPS needs both --alexnet_weights"):
         families.get("stargan_v2").evaluate(config.model_save_dir, str(tmp_path / "c"), str(output_dir), 10, "", 0,
                                             {"lpips_weights": lin_path})

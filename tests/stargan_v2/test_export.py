@@ -22,7 +22,7 @@ from stargan_tf.core.trainer import prepare
 from stargan_tf.core.photos import TranslateError
 from stargan_tf.families import load_translator
 from stargan_tf.families.stargan_v2.translate import StyleTargets, StyleTranslator, translate_styles
-from stargan.test_export import run_script, saved_model_cli
+from stargan.test_export import png_pixels, run_script, saved_model_cli
 from conftest import load_serving_model, tiny_domains, tiny_v2_config  # noqa: F401 (fixture)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -156,8 +156,9 @@ def test_saved_model_serves_both_modes_without_our_code_and_with_saved_model_cli
     assert all(process.returncode == 0 for process in processes), shown_err[-2000:] + ran_err[-2000:]
     reply = json.loads(client.stdout.strip().splitlines()[-1])
     assert reply["imported"] == []
-    assert reply["signatures"] == ["info", "latent_guided", "latent_guided_float", "reference_guided",
-                                   "reference_guided_float", "serving_default"]
+    assert reply["signatures"] == ["info", "latent_guided", "latent_guided_bytes", "latent_guided_float",
+                                   "reference_guided", "reference_guided_bytes", "reference_guided_float",
+                                   "serving_default"]
     assert reply["info"] == {"model": "stargan_v2", "domains": list(DOMAINS), "image_size": 16, "crop_size": 0,
                              "latent_dim": 4, "style_dim": 8}
     latent = keras_uint8(serving, "latent_guided", inputs["image"], inputs["domain"], inputs["z"])
@@ -201,10 +202,33 @@ def test_warmup_requests_run_on_every_translating_signature(exported, loaded):
     for record in tf.data.TFRecordDataset(os.path.join(exported[0], "1", export.WARMUP_FILE)).as_numpy_iterator():
         request = prediction_log_pb2.PredictionLog.FromString(record).predict_log.request
         inputs = {name: tf.constant(tf.make_ndarray(proto)) for name, proto in request.inputs.items()}
-        assert loaded.signatures[request.model_spec.signature_name](**inputs)["translated"].shape == (1, 16, 16, 3)
+        outputs = loaded.signatures[request.model_spec.signature_name](**inputs)
+        if "translated_bytes" in outputs:
+            assert png_pixels(outputs["translated_bytes"].numpy()[0]).shape == (16, 16, 3)
+        else:
+            assert outputs["translated"].shape == (1, 16, 16, 3)
         signatures.append(request.model_spec.signature_name)
     assert signatures == ["serving_default", "latent_guided", "reference_guided", "latent_guided_float",
-                          "reference_guided_float"]
+                          "reference_guided_float", "latent_guided_bytes", "reference_guided_bytes"]
+
+
+def test_bytes_signatures_give_the_uint8_signatures_pixels_as_png_and_name_bad_bytes(loaded):
+    photos = np.random.default_rng(3).integers(0, 256, [2, 20, 30, 3], dtype=np.uint8)
+    encoded, domain, z = export.encoded_photos(photos), tf.constant([2, 0]), tf.random.normal([2, 4], seed=1)
+    latent = loaded.signatures["latent_guided_bytes"](image_bytes=encoded, domain=domain, z=z)["translated_bytes"]
+    reference = loaded.signatures["reference_guided_bytes"](image_bytes=encoded, reference_bytes=encoded[::-1],
+                                                            domain=domain)["translated_bytes"]
+    expected = {"latent": loaded.signatures["latent_guided"](image=photos, domain=domain, z=z)["translated"],
+                "reference": loaded.signatures["reference_guided"](image=photos, reference=photos[::-1],
+                                                                   domain=domain)["translated"]}
+    for mode, pngs in (("latent", latent), ("reference", reference)):
+        np.testing.assert_array_equal(np.stack([png_pixels(png) for png in pngs.numpy()]), expected[mode], mode)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"reference_bytes: expected one encoded photo per "
+                                                             r"example .*not a photo: example\(s\)\] \[0\]"):
+        loaded.signatures["reference_guided_bytes"](image_bytes=encoded[:1], reference_bytes=[b"GIF"],
+                                                    domain=domain[:1])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="image_bytes, domain and z must have the same batch"):
+        loaded.signatures["latent_guided_bytes"](image_bytes=encoded, domain=domain[:1], z=z[:1])
 
 
 def test_sample_inputs_interleave_domains_and_take_each_next_image_as_reference(keras_model):

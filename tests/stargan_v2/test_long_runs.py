@@ -11,6 +11,7 @@ from conftest import tiny_v2_config
 from core.test_callbacks import SignalAtStep, read_events
 from stargan_tf import families
 from stargan_tf.core.callbacks import NonFiniteError, TrainingInterrupted
+from stargan_tf.core.grids import grid_layout
 from stargan_tf.core.trainer import train
 
 LOSSES = [f"d/{mode}_{name}" for mode in ("latent", "ref") for name in ("real", "fake", "reg")] + [
@@ -34,9 +35,10 @@ def test_tensorboard_holds_every_loss_lambda_ds_learning_rates_speed_and_grids(t
     # lambda_ds at steps 1 and 3 (0-based) of a decay to 0 over 4 steps; F's learning rate is its own.
     assert float(events["g/lambda_ds"][2]) == pytest.approx(0.75) and float(events["g/lambda_ds"][4]) == 0.25
     assert float(events["f/lr"][2]) == pytest.approx(1e-6) and float(events["g/lr"][2]) == pytest.approx(1e-4)
-    # Latent grid: 2 sources per domain x (source + 3 domains x 3 styles); reference grid: references on top.
-    assert events["samples/latent"][4].shape == (6 * 16, 10 * 16, 3)
-    assert events["samples/reference"][2].shape == (7 * 16, 4 * 16, 3)
+    # Latent grid: 2 sources per domain x (source + 3 domains x 3 styles, styles grouped under their domain);
+    # reference grid: references on top, named beside; 16 px tiles, enlarged and named.
+    assert events["samples/latent"][4].shape == grid_layout(6, 10, 16, grouped=True).shape
+    assert events["samples/reference"][2].shape == grid_layout(7, 4, 16, row_names=True).shape
 
 
 def test_sigterm_checkpoints_and_the_resumed_run_matches_an_uninterrupted_one(tiny_domains, tmp_path):

@@ -10,6 +10,7 @@ import tensorflow as tf
 from stargan_tf.core.config import ConfigError
 from stargan_tf.families.stargan.config import StarGANConfig
 from stargan_tf.data.domains import training_dataset
+from stargan_tf.core.grids import grid_layout
 from stargan_tf.families.stargan_v2.samples import latent_grid, reference_grid
 from stargan_tf.core.run_dir import read_run_config
 from stargan_tf.core.run_dir import checkpoint_manager
@@ -99,8 +100,10 @@ def test_inference_functions_and_sample_grids(fitted):
     assert model.latent_guided(images, domains, rng.normal(size=(2, 4)).astype(np.float32)).shape == (2, 16, 16, 3)
     out = model.reference_guided(images, images[::-1], domains)
     np.testing.assert_allclose(out, model.generator_ema(images, model.style_encoder_ema(images[::-1], domains)))
-    assert latent_grid(model, images, rng.normal(size=(3, 4))).shape == (2 * 16, (1 + 3 * 3) * 16, 3)
-    assert reference_grid(model, images, images[:1], domains[:1]).shape == (3 * 16, 2 * 16, 3)
+    # 16 px tiles enlarged below their names: the source, 3 domains x 3 styles; the reference row named beside.
+    latent = latent_grid(model, images, rng.normal(size=(3, 4)))
+    assert latent.shape == grid_layout(2, 1 + 3 * 3, 16, grouped=True).shape
+    assert reference_grid(model, images, images[:1], domains[:1]).shape == grid_layout(3, 2, 16, row_names=True).shape
 
 
 def test_train_writes_checkpoints_samples_run_file_and_resumes(tiny_domains, tmp_path):  # noqa: F811

@@ -2,7 +2,7 @@
 import numpy as np
 
 from stargan_tf.data.labels import LabelLayout, sample_targets
-from stargan_tf.core.grids import to_uint8
+from stargan_tf.core.grids import labelled_grid, to_uint8
 
 _HEAT_COLOR = np.array([255.0, 40.0, 0.0])  # attention weight, blended over a grey copy of the image
 _QUERY_COLOR = np.array([0, 255, 0], np.uint8)
@@ -44,23 +44,27 @@ def attention_overlay(images, attention, query: tuple[float, float]) -> np.ndarr
 
 def attention_grid(generator, discriminator, images, labels, layout: LabelLayout, dataset: str,
                    query: tuple[float, float], targets=None) -> tuple[np.ndarray, list[str]]:
-    """(uint8 grid [N*S, C*S, 3], column names): where each attention block looks from the query position.
+    """(uint8 labelled grid, column names): where each attention block looks from the query position.
 
     Columns: the inputs with the query marked; for each target domain (`targets`, (name, labels [N, C]) pairs;
     default: those of the sample grids) and each of G's blocks, the heat over G's translation to that domain;
-    for each of D's blocks, the heat over the inputs.
+    for each of D's blocks, the heat over the inputs. Headers: the block names, under their target domain (G) or
+    under "D on input".
     """
-    columns, names = [mark_query(to_uint8(images), query)], ["input"]
+    columns, names, blocks, groups = [mark_query(to_uint8(images), query)], ["input"], ["input"], [("", 1)]
     if generator.attention_at:
         for target_name, target in targets if targets is not None else sample_targets(layout, dataset, labels):
             outputs, maps = generator(images, target, return_attention=True)
             for stage, attention in zip(generator.attention_at, maps):
                 columns.append(attention_overlay(outputs, attention, query))
                 names.append(f"{target_name} G:{stage}")
+                blocks.append(f"G:{stage}")
+            groups.append((target_name, len(maps)))
     if discriminator.attention_at:
         maps = discriminator(images, return_attention=True)[2]
         for stage, attention in zip(discriminator.attention_at, maps):
             columns.append(attention_overlay(images, attention, query))
             names.append(f"D:{stage}")
-    rows = np.concatenate(columns, axis=2)  # [N, S, C*S, 3]
-    return rows.reshape(-1, rows.shape[2], 3), names
+            blocks.append(f"D:{stage}")
+        groups.append(("D on input", len(maps)))
+    return labelled_grid(np.stack(columns, axis=1), blocks, column_groups=groups), names

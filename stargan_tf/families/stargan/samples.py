@@ -1,12 +1,28 @@
 """StarGAN sample grids like the paper's figures: each row an input image followed by its translation to every domain."""
+import itertools
+
 import numpy as np
 
-from stargan_tf.core.grids import tile_grid, to_uint8
+from stargan_tf.core.grids import labelled_grid, to_uint8
 from stargan_tf.data.labels import LabelLayout, sample_targets
 
 
+def draw_translation_grid(inputs, outputs, layout: LabelLayout, dataset: str, target_names) -> np.ndarray:
+    """uint8 labelled grid: a row per input (uint8 [N,S,S,3], of `dataset`), then its outputs [N,T,S,S,3] under
+    their target names; a joint model's columns are grouped by dataset, the input under its own dataset. Names
+    that are no domain (edits such as '+Blond_Hair-Young') get no group."""
+    tiles = np.concatenate([np.asarray(inputs)[:, None], np.asarray(outputs)], axis=1)
+    names, groups = ["input"] + list(target_names), None
+    if layout.with_mask:
+        owner = {name: segment.dataset for segment in layout.segments for name in segment.names}
+        owners = [dataset] + [owner.get(name, "") for name in target_names]
+        groups = [(group, len(list(run))) for group, run in itertools.groupby(owners)]
+    return labelled_grid(tiles, names, column_groups=groups)
+
+
 def translation_grid(generator, images, labels, layout: LabelLayout, dataset: str) -> tuple[np.ndarray, list[str]]:
-    """(uint8 grid [N*S, (1+T)*S, 3], column names): the inputs, then their translation to each of T domains."""
+    """(uint8 labelled grid, column names): the inputs [N,S,S,3], then their translation to each of T domains."""
     targets = sample_targets(layout, dataset, labels)
-    columns = [np.asarray(images)] + [np.asarray(generator(images, target)) for _, target in targets]
-    return to_uint8(tile_grid(np.stack(columns, axis=1))), ["input"] + [name for name, _ in targets]
+    outputs = np.stack([np.asarray(generator(images, target)) for _, target in targets], axis=1)
+    names = [name for name, _ in targets]
+    return draw_translation_grid(to_uint8(images), to_uint8(outputs), layout, dataset, names), ["input"] + names

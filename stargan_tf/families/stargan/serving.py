@@ -13,8 +13,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from stargan_tf.core.export import (SQUARE, constants, require_same_batch, require_shape, run_per_example,
-                                    served_images, served_photos, tflite_signature, to_uint8)
+from stargan_tf.core.export import (SQUARE, constants, encoded_photos, png_bytes, require_same_batch, require_shape,
+                                    run_per_example, served_images, served_photo_bytes, served_photos,
+                                    tflite_signature, to_uint8)
 from stargan_tf.data.labels import LabelLayout, sample_targets
 from stargan_tf.families.stargan.config import StarGANConfig
 from stargan_tf.families.stargan.data import load_run_data
@@ -75,19 +76,26 @@ class ServingModel:
         return require_shape(target_labels, "target_labels", [None, self.layout.label_dim],
                               f"float32 label vectors: {', '.join(self.layout.names)}")
 
+    def _generate(self, x_real, target_labels, image_name: str = "image"):
+        """G on model inputs [N,S,S,3] and checked target labels, failing unless their batch sizes match."""
+        target_labels = self._target_labels(target_labels)
+        x_real = require_same_batch({image_name: x_real, "target_labels": target_labels})
+        return self.generator(x_real, target_labels)
+
     def translate(self, image, target_labels):
         """serving_default: uint8 photos [N,H,W,3] of any size -> {"translated": uint8 [N,S,S,3]}."""
-        x_real = self._photos(image)
-        target_labels = self._target_labels(target_labels)
-        x_real = require_same_batch({"image": x_real, "target_labels": target_labels})
-        return {"translated": to_uint8(self.generator(x_real, target_labels))}
+        return {"translated": to_uint8(self._generate(self._photos(image), target_labels))}
 
     def translate_float(self, image, target_labels):
         """translate_float: float32 [N,S,S,3] in [-1,1], preprocessed by the client -> float32 [-1,1]."""
         x_real = served_images(image, "image", self.image_size)
-        target_labels = self._target_labels(target_labels)
-        x_real = require_same_batch({"image": x_real, "target_labels": target_labels})
-        return {"translated": tf.cast(self.generator(x_real, target_labels), tf.float32)}
+        return {"translated": tf.cast(self._generate(x_real, target_labels), tf.float32)}
+
+    def translate_bytes(self, image_bytes, target_labels):
+        """translate_bytes: encoded photos string [N] (JPEG, PNG, ...; REST: {"b64": ...}) -> {"translated_bytes":
+        string [N] of PNG files at S x S}, the images serving_default gives, without pixel JSON either way."""
+        x_real = served_photo_bytes(image_bytes, "image_bytes", self.crop_size, self.image_size)
+        return {"translated_bytes": png_bytes(to_uint8(self._generate(x_real, target_labels, "image_bytes")))}
 
     def classify(self, image):
         """classify: uint8 photos [N,H,W,3] -> {"logits": D_cls logits [N, logit_dim]} (sigmoid/softmax per dataset)."""
@@ -110,6 +118,8 @@ class ServingModel:
             "serving_default": (self.translate, [photos_spec, labels_spec]),
             "translate_float": (self.translate_float,
                                 [tf.TensorSpec([None, size, size, 3], tf.float32, name="image"), labels_spec]),
+            "translate_bytes": (self.translate_bytes, [tf.TensorSpec([None], tf.string, name="image_bytes"),
+                                                       labels_spec]),
             "labels": (self.labels, []),
         }
         if self.classifier is not None:
@@ -125,8 +135,10 @@ class ServingModel:
     def warmup_inputs(self) -> dict:
         """{signature name: inputs} of one small request per translating signature, for TF Serving warm-up."""
         size, target = self.image_size, example_target(self.layout)
-        return {"serving_default": {"image": np.full([1, size, size, 3], 128, np.uint8), "target_labels": target},
-                "translate_float": {"image": np.zeros([1, size, size, 3], np.float32), "target_labels": target}}
+        photo = np.full([1, size, size, 3], 128, np.uint8)
+        return {"serving_default": {"image": photo, "target_labels": target},
+                "translate_float": {"image": np.zeros([1, size, size, 3], np.float32), "target_labels": target},
+                "translate_bytes": {"image_bytes": encoded_photos(photo), "target_labels": target}}
 
     def parity_feeds(self, parity_inputs) -> dict:
         """{TFLite signature: inputs} from (images float32 [N,S,S,3] in [-1,1], target labels [N,C])."""

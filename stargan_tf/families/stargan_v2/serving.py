@@ -11,8 +11,9 @@ from typing import ClassVar
 import numpy as np
 import tensorflow as tf
 
-from stargan_tf.core.export import (SQUARE, constants, require_same_batch, require_shape, run_per_example,
-                                    served_images, served_photos, tflite_signature, to_uint8)
+from stargan_tf.core.export import (SQUARE, constants, encoded_photos, png_bytes, require_same_batch, require_shape,
+                                    run_per_example, served_images, served_photo_bytes, served_photos,
+                                    tflite_signature, to_uint8)
 from stargan_tf.data.domains import read_domain_data, sample_batch
 from stargan_tf.families.stargan_v2.config import StarGANv2Config
 from stargan_tf.families.stargan_v2.model import StarGANv2
@@ -62,15 +63,19 @@ class StyleServingModel:
     def _z(self, z):
         return require_shape(z, "z", [None, self.model.config.latent_dim], "float32 latent codes, standard normal")
 
-    def _latent(self, x_real, domain, z):
+    def _latent(self, x_real, domain, z, suffix: str = ""):
+        """suffix: of the image input's name in errors ('_bytes' for the *_bytes signatures)."""
         domain, z = self._domain(domain), self._z(z)
-        x_real = require_same_batch({"image": x_real, "domain": domain, "z": z})
+        x_real = require_same_batch({"image" + suffix: x_real, "domain": domain, "z": z})
         return self.model.latent_guided(x_real, domain, z)
 
-    def _reference(self, x_real, x_ref, domain):
+    def _reference(self, x_real, x_ref, domain, suffix: str = ""):
         domain = self._domain(domain)
-        x_real = require_same_batch({"image": x_real, "reference": x_ref, "domain": domain})
+        x_real = require_same_batch({"image" + suffix: x_real, "reference" + suffix: x_ref, "domain": domain})
         return self.model.reference_guided(x_real, x_ref, domain)
+
+    def _photo_bytes(self, image_bytes, name: str):
+        return served_photo_bytes(image_bytes, name, self.crop_size, self.image_size)
 
     def latent_guided(self, image, domain, z):
         """uint8 photos [N,H,W,3], target domains int32 [N], z [N, latent_dim] -> {"translated": uint8 [N,S,S,3]}."""
@@ -83,6 +88,18 @@ class StyleServingModel:
         x_real = served_photos(image, "image", self.crop_size, self.image_size)
         x_ref = served_photos(reference, "reference", self.crop_size, self.image_size)
         return {"translated": to_uint8(self._reference(x_real, x_ref, domain))}
+
+    def latent_guided_bytes(self, image_bytes, domain, z):
+        """latent_guided on encoded photos string [N] (JPEG, PNG, ...; REST: {"b64": ...}) -> {"translated_bytes":
+        string [N] of PNG files at S x S}."""
+        x_real = self._photo_bytes(image_bytes, "image_bytes")
+        return {"translated_bytes": png_bytes(to_uint8(self._latent(x_real, domain, z, "_bytes")))}
+
+    def reference_guided_bytes(self, image_bytes, reference_bytes, domain):
+        """reference_guided on encoded photos and references string [N] -> {"translated_bytes": PNG files [N]}."""
+        x_real = self._photo_bytes(image_bytes, "image_bytes")
+        x_ref = self._photo_bytes(reference_bytes, "reference_bytes")
+        return {"translated_bytes": png_bytes(to_uint8(self._reference(x_real, x_ref, domain, "_bytes")))}
 
     def latent_guided_float(self, image, domain, z):
         """latent_guided on float32 [N,S,S,3] in [-1,1] preprocessed by the client -> float32 [-1,1]."""
@@ -103,23 +120,27 @@ class StyleServingModel:
         """info: no input -> model family, domain names (index order), image_size, crop_size, latent_dim, style_dim."""
         return constants(self.description())
 
-    def _specs(self, batch, dtype, shape):
+    def _specs(self, batch, dtype, shape, suffix: str = ""):
+        """Input specs of both modes; images of `shape` per example, named image<suffix> and reference<suffix>."""
         latent_dim = self.model.config.latent_dim
-        image = tf.TensorSpec([batch] + shape, dtype, name="image")
+        image = tf.TensorSpec([batch] + shape, dtype, name="image" + suffix)
         domain = tf.TensorSpec([batch], tf.int32, name="domain")
         return {LATENT: [image, domain, tf.TensorSpec([batch, latent_dim], tf.float32, name="z")],
-                REFERENCE: [image, tf.TensorSpec([batch] + shape, dtype, name="reference"), domain]}
+                REFERENCE: [image, tf.TensorSpec([batch] + shape, dtype, name="reference" + suffix), domain]}
 
     def endpoints(self) -> dict:
         """{signature name: (function, input signature)}."""
         size = self.image_size
         photos = self._specs(None, tf.uint8, [None, None, 3])
         floats = self._specs(None, tf.float32, [size, size, 3])
+        encoded = self._specs(None, tf.string, [], "_bytes")
         return {"serving_default": (self.latent_guided, photos[LATENT]),
                 LATENT: (self.latent_guided, photos[LATENT]),
                 REFERENCE: (self.reference_guided, photos[REFERENCE]),
                 LATENT + "_float": (self.latent_guided_float, floats[LATENT]),
                 REFERENCE + "_float": (self.reference_guided_float, floats[REFERENCE]),
+                LATENT + "_bytes": (self.latent_guided_bytes, encoded[LATENT]),
+                REFERENCE + "_bytes": (self.reference_guided_bytes, encoded[REFERENCE]),
                 "info": (self.info, [])}
 
     def tflite_endpoints(self) -> dict:
@@ -146,8 +167,12 @@ class StyleServingModel:
         floats, size = self.example_inputs(1), self.image_size
         photo = np.full([1, size, size, 3], 128, np.uint8)
         latent, reference = {**floats[LATENT], "image": photo}, {**floats[REFERENCE], "image": photo, "reference": photo}
+        encoded = encoded_photos(photo)
         return {"serving_default": latent, LATENT: latent, REFERENCE: reference,
-                LATENT + "_float": floats[LATENT], REFERENCE + "_float": floats[REFERENCE]}
+                LATENT + "_float": floats[LATENT], REFERENCE + "_float": floats[REFERENCE],
+                LATENT + "_bytes": {"image_bytes": encoded, "domain": latent["domain"], "z": latent["z"]},
+                REFERENCE + "_bytes": {"image_bytes": encoded, "reference_bytes": encoded,
+                                       "domain": reference["domain"]}}
 
     def parity_feeds(self, parity_inputs: dict) -> dict:
         """parity_inputs is already {TFLite signature: inputs} (sample_inputs, example_inputs)."""
