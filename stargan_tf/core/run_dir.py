@@ -200,11 +200,15 @@ def restore_for_training(model, manager: tf.train.CheckpointManager, config, che
         raise ConfigError(f"--model_save_dir={config.model_save_dir} already holds checkpoint "
                           f"{latest}: pass --resume to continue it, or choose another directory")
     stored = read_run_config(config.model_save_dir, type(config))
-    differences = config.architecture_mismatches(stored)
+    differences = config.resume_mismatches(stored)
     if check_stored_run is not None:
         differences += check_stored_run(read_run_file(config.model_save_dir))
     if differences:
         raise ConfigError(f"cannot resume {latest} with these flags: " + "; ".join(differences))
+    if stored.batch_size != config.batch_size:
+        logger.warning("resuming with --batch_size=%d instead of the run's %d (--allow_batch_size_change): from "
+                       "here on the run sees other batches than an uninterrupted one", config.batch_size,
+                       stored.batch_size)
     files = " and ".join(checkpoint_files(latest))
     advice = (f"to resume from the previous checkpoint {manager.checkpoints[-2]}, move {files} out of "
               f"{config.model_save_dir} and run again" if len(manager.checkpoints) > 1

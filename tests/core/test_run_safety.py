@@ -1,4 +1,6 @@
-"""A truncated newest checkpoint stops with one message naming the file, and is never deleted."""
+"""A truncated newest checkpoint, another batch size on resume: each stops with one message naming the file or the
+setting, and what might be a good checkpoint is never deleted."""
+import dataclasses
 import glob
 import logging
 import os
@@ -83,3 +85,13 @@ def test_training_from_a_truncated_newest_checkpoint_names_it_and_resumes_once_i
         model = train(config)
     assert f"dropped {directory}/ckpt-2, whose files were gone" in caplog.text
     assert f"resumed from {directory}/ckpt-1" in caplog.text and int(model.iteration.numpy()) == 3
+
+
+def test_resuming_with_another_batch_size_is_refused_unless_allowed(two_checkpoints):
+    config, model, manager = two_checkpoints
+    smaller = dataclasses.replace(config, batch_size=2)
+    with pytest.raises(ConfigError, match=r"cannot resume .*ckpt-2 with these flags: batch_size: checkpoint has 4, this "
+                                          r"run has 2 \(pass --allow_batch_size_change to resume with 2 anyway\)"):
+        run_dir.restore_for_training(model, manager, smaller)
+    allowed = dataclasses.replace(smaller, allow_batch_size_change=True)
+    assert run_dir.restore_for_training(model, manager, allowed) == 2 * model.steps_per_iteration
