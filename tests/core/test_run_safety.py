@@ -1,11 +1,13 @@
-"""A truncated newest checkpoint, another batch size on resume: each stops with one message naming the file or the
-setting, and what might be a good checkpoint is never deleted."""
+"""A truncated newest checkpoint, another batch size on resume, a checkpoint save on a full disk: each stops with one
+message naming the file or the setting, and what might be a good checkpoint is never deleted."""
 import dataclasses
 import glob
 import logging
 import os
 import re
+import resource
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -95,3 +97,29 @@ def test_resuming_with_another_batch_size_is_refused_unless_allowed(two_checkpoi
         run_dir.restore_for_training(model, manager, smaller)
     allowed = dataclasses.replace(smaller, allow_batch_size_change=True)
     assert run_dir.restore_for_training(model, manager, allowed) == 2 * model.steps_per_iteration
+
+
+FILE_SIZE_LIMIT = 16384  # bytes: above run.json, below a tiny model's checkpoint
+
+
+def fill_the_disk_at_the_file_size_limit():
+    """In the child: a write past FILE_SIZE_LIMIT fails with EFBIG, as one on a full disk does with ENOSPC."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_LIMIT, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+
+
+def test_a_checkpoint_save_that_fails_for_lack_of_space_exits_with_one_line_and_no_partial_files(tiny_data, tmp_path):
+    models = tmp_path / "models"
+    flags = dict(dataset="celeba", image_size=16, g_conv_dim=4, d_conv_dim=4, g_repeat_num=1, d_repeat_num=2,
+                 num_iters_decay=0, n_critic=1, batch_size=4, num_iters=1, model_save_step=1, sample_step=100,
+                 use_tensorboard=False, celeba_image_dir=tiny_data.celeba_image_dir, attr_path=tiny_data.attr_path,
+                 model_save_dir=models, sample_dir=tmp_path / "samples", log_dir=tmp_path / "logs")
+    result = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "train.py")]
+                            + [f"--{name}={value}" for name, value in flags.items()],
+                            capture_output=True, text=True, timeout=300, preexec_fn=fill_the_disk_at_the_file_size_limit,
+                            env=dict(os.environ, PYTHONPATH=ROOT))
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert re.fullmatch(rf"error: cannot save checkpoint {models}/ckpt-1: {models}/ckpt-1_temp/\S+; File too large; "
+                        rf"removed its partial files ckpt-1_temp", result.stderr.strip().splitlines()[-1])
+    assert sorted(os.listdir(models)) == ["run.json"]
+    assert not glob.glob(str(tmp_path / "**" / "*.tempstate*"), recursive=True)
