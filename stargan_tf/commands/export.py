@@ -19,13 +19,15 @@ from stargan_tf.commands.common import all_families, run_command  # noqa: E402
 from stargan_tf.core import export  # noqa: E402
 from stargan_tf.core.config import ConfigError  # noqa: E402
 
-USAGE = "stargan-export --checkpoint_dir=DIR [--export_dir=DIR] [--version=N] [--formats=...]"
+USAGE = ("stargan-export --checkpoint_dir=DIR [--checkpoint=ckpt-N] [--export_dir=DIR] [--version=N] "
+         "[--formats=...]")
 DESCRIPTION = """Exports a training run (any model family, read from its run.json) as a SavedModel for TF Serving
 and as TFLite models, and checks each format against the Keras networks on held-out images."""
-COMMON = ("checkpoint_dir", "export_dir", "version", "formats", "crop_size", "parity_images", "calibration_images",
-          "overwrite")
+COMMON = ("checkpoint_dir", "checkpoint", "export_dir", "version", "formats", "crop_size", "parity_images",
+          "calibration_images", "overwrite")
 
 flags.DEFINE_string("checkpoint_dir", None, "training run directory (run.json and ckpt-* files)")
+flags.DEFINE_string("checkpoint", "", "the run's checkpoint to export, e.g. ckpt-4 (default: the newest)")
 flags.DEFINE_string("export_dir", "", "model folder: the SavedModel goes to <export_dir>/<version> "
                                       "(default: exported/<family>)")
 flags.DEFINE_integer("version", 1, "model version (TF Serving serves the highest number)")
@@ -64,7 +66,7 @@ def main() -> None:
     try:
         family = families.for_run(FLAGS.checkpoint_dir)
         options = cli.family_options(family, all_families(), "export_options")
-        model = family.serving_model(FLAGS.checkpoint_dir, FLAGS.crop_size, options)
+        model = family.serving_model(FLAGS.checkpoint_dir, FLAGS.crop_size, options, FLAGS.checkpoint)
         config = read_run_config(FLAGS.checkpoint_dir, family.config_class)
         export_dir = FLAGS.export_dir or os.path.join("exported", model.file_prefix)
         calibration = (family.export_inputs(config, model, FLAGS.calibration_images, "train")

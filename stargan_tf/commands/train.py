@@ -43,7 +43,7 @@ def run(argv=None) -> None:
 
 
 def main(family) -> None:
-    from stargan_tf.core.callbacks import NonFiniteError, TrainingInterrupted
+    from stargan_tf.core.callbacks import CheckpointSaveError, NonFiniteError, TrainingInterrupted
     from stargan_tf.core.distribute import ClusterError
     from stargan_tf.core.trainer import train
     from stargan_tf.data.files import DataError
@@ -51,7 +51,7 @@ def main(family) -> None:
     cli.show_progress_logs()
     try:
         train(cli.config_from_flags(family.config_class, family.presets).validate())
-    except (ConfigError, DataError, ClusterError, NonFiniteError) as error:
+    except (ConfigError, DataError, ClusterError, NonFiniteError, CheckpointSaveError) as error:
         sys.exit(f"error: {error}")
     except TrainingInterrupted as stop:
         print(stop, file=sys.stderr)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import math
 import os
+import re
+import shutil
 import signal
 import threading
 import time
@@ -13,6 +15,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from stargan_tf.core import run_dir
 from stargan_tf.core.grids import save_png
 
 logger = logging.getLogger("stargan_tf")
@@ -22,6 +25,10 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 class NonFiniteError(RuntimeError):
     """A loss or a weight became NaN or infinite: training stopped without checkpointing it."""
+
+
+class CheckpointSaveError(RuntimeError):
+    """A checkpoint could not be written (disk full, read-only...): training stopped, earlier checkpoints intact."""
 
 
 class TrainingInterrupted(Exception):
@@ -119,7 +126,11 @@ class CheckpointCallback(IterationCallback):
 
     def on_iteration(self, iteration, logs):
         check_finite_weights(self.model, f"not saving checkpoint {iteration}")
-        self.manager.save(checkpoint_number=iteration)
+        before = _entries(self.manager.directory)
+        try:
+            self.manager.save(checkpoint_number=iteration)
+        except (OSError, tf.errors.OpError) as error:
+            raise CheckpointSaveError(save_failure(self.manager.directory, iteration, before, error)) from None
         self.saved_iteration = iteration
 
     def on_train_end(self, logs=None):
@@ -127,6 +138,30 @@ class CheckpointCallback(IterationCallback):
         if iteration != self.saved_iteration:
             self.on_iteration(iteration, logs)
         logger.info("saved checkpoint %s", self.manager.latest_checkpoint)
+
+
+def save_failure(directory: str, iteration: int, before: set, error: Exception) -> str:
+    """The one-line message of a failed save of checkpoint `iteration`, after removing the files the save created
+    (entries of directory not in `before`: its temporary folder, index, data, state-file temporaries)."""
+    # TensorFlow's message is "{{function_node ...}} <path>; <OS error> [Op:SaveV2]": the middle says it.
+    reason = re.sub(r"\{\{function_node [^}]*\}\}\s*|\s*\[Op:\w+\]$", "", str(error).strip())
+    prefix = os.path.join(directory, f"{run_dir.CHECKPOINT_NAME}-{iteration}")
+    recorded = run_dir.recorded_checkpoints(directory)
+    if recorded[-1:] == [prefix]:
+        return f"saved checkpoint {prefix}, then could not delete the oldest one: {reason}"
+    pattern = re.compile(rf"{re.escape(os.path.basename(prefix))}(_temp|\.index|\.data-\d+-of-\d+)$"
+                         rf"|{re.escape(run_dir.STATE_FILE)}\.tmp[0-9a-f]+$")
+    created = sorted(entry for entry in _entries(directory) - before if pattern.match(entry))
+    for entry in created:
+        path = os.path.join(directory, entry)
+        shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
+    return (f"cannot save checkpoint {prefix}: {reason}"
+            + (f"; removed its partial files {', '.join(created)}" if created else "")
+            + (f"; the newest checkpoint, {recorded[-1]}, is untouched" if recorded else ""))
+
+
+def _entries(directory: str) -> set:
+    return set(os.listdir(directory)) if os.path.isdir(directory) else set()
 
 
 class SampleCallback(IterationCallback):

@@ -31,6 +31,7 @@ class TrainingConfig:
     num_iters: int = 200000
     precision: str = "float32"
     resume: bool = True
+    allow_batch_size_change: bool = False
     seed: int = 1234
     strategy: str = "default"
     devices: tuple[str, ...] = ()
@@ -109,6 +110,15 @@ class TrainingConfig:
         return [f"{name}: checkpoint has {getattr(other, name)!r}, this run has {getattr(self, name)!r}"
                 for name in self.architecture_fields if getattr(self, name) != getattr(other, name)]
 
+    def resume_mismatches(self, stored) -> list[str]:
+        """Why this config cannot resume a run stored with `stored`: another architecture, or another batch size
+        (a resumed run would no longer match an uninterrupted one) unless allow_batch_size_change."""
+        differences = self.architecture_mismatches(stored)
+        if self.batch_size != stored.batch_size and not self.allow_batch_size_change:
+            differences.append(f"batch_size: checkpoint has {stored.batch_size}, this run has {self.batch_size} "
+                               f"(pass --allow_batch_size_change to resume with {self.batch_size} anyway)")
+        return differences
+
 
 TRAINING_HELP = {
     "batch_size": "global batch: images per batch, split evenly over the replicas (alias --global_batch_size)",
@@ -117,6 +127,9 @@ TRAINING_HELP = {
                  "variables, normalization statistics and losses stay float32",
     "resume": "continue from the latest checkpoint in --model_save_dir when there is one (--noresume: refuse to "
               "start in a directory that holds one)",
+    "allow_batch_size_change": "resume a run with another --batch_size than it was trained with: the step, learning "
+                               "rates and optimizer state continue, but from there on the batches (images, their "
+                               "order and random draws) differ from an uninterrupted run's",
     "seed": "seed of the initial weights and of every random draw of the input pipeline",
     "strategy": "default: one device; mirrored: every visible GPU of this machine (or --devices); multi_worker: "
                 "the machines of the TF_CONFIG cluster, every GPU of each",
@@ -132,7 +145,7 @@ TRAINING_HELP = {
 }
 
 TRAINING_GROUPS = (
-    ("Training run", ("batch_size", "num_iters", "resume", "seed")),
+    ("Training run", ("batch_size", "num_iters", "resume", "allow_batch_size_change", "seed")),
     ("Devices and precision", ("strategy", "devices", "precision")),
     ("Output", ("model_save_dir", "sample_dir", "log_dir", "use_tensorboard", "log_step", "sample_step",
                 "model_save_step", "keep_checkpoints")),

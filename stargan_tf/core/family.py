@@ -64,19 +64,20 @@ class ModelFamily:
 
     # Inference, serving, evaluation.
 
-    def load_model(self, directory: str):
-        """(model, config) of a run directory, with the networks inference uses restored from its newest checkpoint."""
+    def load_model(self, directory: str, checkpoint: str = ""):
+        """(model, config) of a run directory, with the networks inference uses restored from its checkpoint
+        `checkpoint` (e.g. ckpt-4; default: the newest)."""
         raise NotImplementedError
 
-    def load_run(self, directory: str):
+    def load_run(self, directory: str, checkpoint: str = ""):
         """(config with data directories resolved, the run's data, model restored for inference) of a run
         directory: what evaluation needs."""
-        model, config = self.load_model(directory)
+        model, config = self.load_model(directory, checkpoint)
         config, data = self.prepare_data(config, verify_images=False)
         return config, data, model
 
-    def serving_model(self, directory: str, crop_size: int, options: dict):
-        """The serving model (see stargan_tf.core.export) of a run directory."""
+    def serving_model(self, directory: str, crop_size: int, options: dict, checkpoint: str = ""):
+        """The serving model (see stargan_tf.core.export) of a run directory's checkpoint (default: the newest)."""
         raise NotImplementedError
 
     def export_inputs(self, config, model, count: int, split: str):
@@ -94,9 +95,10 @@ class ModelFamily:
         raise NotImplementedError
 
     def evaluate(self, directory: str, classifier_dir: str, output_dir: str, classifier_steps: int,
-                 inception_weights: str, max_images: int, options: dict, report_name: str = "report") -> dict:
-        """Evaluates a run directory; returns the report (also written to output_dir as <report_name>.json, .txt
-        and grids)."""
+                 inception_weights: str, max_images: int, options: dict, report_name: str = "report",
+                 checkpoint: str = "") -> dict:
+        """Evaluates a run directory's checkpoint (default: the newest); returns the report (also written to
+        output_dir as <report_name>.json, .txt and grids)."""
         raise NotImplementedError
 
     def format_report(self, report: dict) -> str:

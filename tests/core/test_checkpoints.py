@@ -4,6 +4,7 @@ import logging
 import os
 import random
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import pytest
 import tensorflow as tf
 
 from conftest import tiny_config, tiny_v2_config
+from stargan_tf.core.config import ConfigError
 from stargan_tf.core.run_dir import checkpoint_manager, recover_checkpoints
 from stargan_tf.core.trainer import prepare
 
@@ -82,6 +84,60 @@ def test_an_unfinished_save_is_removed_and_the_previous_checkpoint_kept(tmp_path
     assert sorted(os.listdir(tmp_path)) == ["checkpoint", "ckpt-1.data-00000-of-00001", "ckpt-1.index",
                                             "ckpt-2.data-00000-of-00001", "ckpt-2.index"]
     assert value_of(tf.train.latest_checkpoint(str(tmp_path))) == 2.0
+
+
+def snapshot(directory):
+    """{path under directory: its bytes (None for a folder)}: what a test checks stayed untouched."""
+    return {os.path.relpath(path, directory): None if os.path.isdir(path) else open(path, "rb").read()
+            for path in glob.glob(os.path.join(directory, "**"), recursive=True)}
+
+
+def without_root_file_access(*command):
+    """Runs command, as root without the capabilities that let root read any file (chmod alone blocks no read)."""
+    drop = "-dac_override,-dac_read_search"
+    prefix = ["setpriv", f"--inh-caps={drop}", f"--bounding-set={drop}"] if os.geteuid() == 0 else []
+    return subprocess.run(prefix + list(command), capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="3"))
+
+
+@pytest.mark.skipif(os.geteuid() == 0 and not shutil.which("setpriv"), reason="root reads any file without setpriv")
+def test_a_checkpoint_that_cannot_be_read_stops_recovery_with_nothing_changed(tmp_path):
+    # The newest recorded index is there but the OS refuses to read it (as a permission problem or a flaky network
+    # file system would): nothing proves it half-written, so nothing may go, not even a removable _temp folder.
+    save_numbered(str(tmp_path), [1, 2, 3])
+    os.makedirs(tmp_path / "ckpt-4_temp")
+    os.chmod(tmp_path / "ckpt-3.index", 0)
+    before = snapshot(tmp_path)
+    result = without_root_file_access(sys.executable, "-c", "import sys; from stargan_tf.core.run_dir import "
+                                      "recover_checkpoints; recover_checkpoints(sys.argv[1])", str(tmp_path))
+    assert result.returncode != 0
+    assert (f"cannot read {tmp_path / 'ckpt-3.index'}: Permission denied (EACCES); nothing in {tmp_path} was "
+            f"changed") in result.stderr
+    assert snapshot(tmp_path) == before
+
+
+def test_a_recorded_checkpoint_with_a_damaged_index_stops_recovery_with_nothing_changed(tmp_path):
+    save_numbered(str(tmp_path), [1, 2, 3])
+    (tmp_path / "ckpt-3.index").write_bytes(b"not an index")
+    before = snapshot(tmp_path)
+    with pytest.raises(ConfigError, match=re.escape(f"{tmp_path / 'ckpt-3.index'} is damaged: not a checkpoint index")):
+        recover_checkpoints(str(tmp_path))
+    assert snapshot(tmp_path) == before
+
+
+def test_a_recorded_checkpoint_moved_away_is_dropped_but_the_last_one_is_never_given_up(tmp_path):
+    save_numbered(str(tmp_path), [1, 2])
+    os.makedirs(tmp_path / "aside")
+    for path in glob.glob(str(tmp_path / "ckpt-2.*")):
+        shutil.move(path, tmp_path / "aside")
+    assert recover_checkpoints(str(tmp_path)) == str(tmp_path / "ckpt-1")
+    assert recorded(str(tmp_path)) == ["ckpt-1"]
+    for path in glob.glob(str(tmp_path / "ckpt-1.*")):
+        shutil.move(path, tmp_path / "aside")
+    with pytest.raises(ConfigError, match="records ckpt-1 but no files of them are left: remove .*checkpoint to start "
+                                          "over from step 0"):
+        recover_checkpoints(str(tmp_path))
+    assert recorded(str(tmp_path)) == ["ckpt-1"]
 
 
 def checkpoint_numbers(directory):

@@ -92,14 +92,14 @@ class StarGANFamily(ModelFamily):
                  f"{', '.join(split.train.names)}" for name, split in data.splits.items()]
         return lines + [f"label vector: {', '.join(data.layout.names)}"]
 
-    def load_model(self, directory):
+    def load_model(self, directory, checkpoint=""):
         model = build_model(run_dir.read_run_config(directory, StarGANConfig),
                             LabelLayout.from_json(run_dir.read_run_file(directory)["layout"]), optimizer=None)
-        run_dir.restore_networks(model, directory, model.network_names)
+        run_dir.restore_networks(model, directory, model.network_names, checkpoint)
         return model, model.config
 
-    def serving_model(self, directory, crop_size, options):
-        model, config = self.load_model(directory)
+    def serving_model(self, directory, crop_size, options, checkpoint=""):
+        model, config = self.load_model(directory, checkpoint)
         classifier = model.discriminator if options.get("with_classifier", True) else None
         return serving.ServingModel(model.generator, model.layout, config.image_size, crop_size, classifier)
 
@@ -120,10 +120,10 @@ class StarGANFamily(ModelFamily):
         return translate.translate_photos(translator, photos, output_dir, targets, photo_options, attention_query=query)
 
     def evaluate(self, directory, classifier_dir, output_dir, classifier_steps, inception_weights, max_images, options,
-                 report_name="report"):
+                 report_name="report", checkpoint=""):
         datasets = [name.strip().lower() for name in options.get("dataset", "").split(",") if name.strip()]
         datasets = ["celeba", "rafd"] if datasets == ["both"] else datasets
-        config, data, model = self.load_run(directory)
+        config, data, model = self.load_run(directory, checkpoint)
         return evaluate.evaluate_run(config, data, model, directory, classifier_dir, output_dir, datasets or None,
                                      classifier_steps, inception_weights, max_images, report_name)
 

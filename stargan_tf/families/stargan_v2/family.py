@@ -114,14 +114,15 @@ class StarGANv2Family(ModelFamily):
         return [f"domains {', '.join(data.layout.names)}: {'/'.join(map(str, counts))} training images, "
                 f"{len(data.val)} validation images"]
 
-    def load_model(self, directory):
+    def load_model(self, directory, checkpoint=""):
         config = run_dir.read_run_config(directory, StarGANv2Config)
         model = build_model(config, run_dir.read_run_file(directory)["layout"]["domains"], optimizer=None)
-        run_dir.restore_networks(model, directory, ("generator_ema", "mapping_network_ema", "style_encoder_ema"))
+        run_dir.restore_networks(model, directory, ("generator_ema", "mapping_network_ema", "style_encoder_ema"),
+                                 checkpoint)
         return model, config
 
-    def serving_model(self, directory, crop_size, options):
-        return serving.StyleServingModel(self.load_model(directory)[0], crop_size)
+    def serving_model(self, directory, crop_size, options, checkpoint=""):
+        return serving.StyleServingModel(self.load_model(directory, checkpoint)[0], crop_size)
 
     def export_inputs(self, config, model, count, split):
         return serving.sample_inputs(resolve_data_dirs(config), count, "val" if split == "held_out" else "train")
@@ -136,8 +137,8 @@ class StarGANv2Family(ModelFamily):
         return translate.translate_styles(translator, photos, output_dir, targets, photo_options)
 
     def evaluate(self, directory, classifier_dir, output_dir, classifier_steps, inception_weights, max_images, options,
-                 report_name="report"):
-        config, data, model = self.load_run(directory)
+                 report_name="report", checkpoint=""):
+        config, data, model = self.load_run(directory, checkpoint)
         return evaluate.evaluate_run(config, data, model, directory, classifier_dir, output_dir, classifier_steps,
                                      inception_weights, options.get("alexnet_weights", ""),
                                      options.get("lpips_weights", ""), max_images,
