@@ -20,7 +20,7 @@ import shutil
 import keras
 import tensorflow as tf
 
-from stargan_tf.core import precision
+from stargan_tf.core import faces, precision
 from stargan_tf.core.config import ConfigError
 
 logger = logging.getLogger("stargan_tf")
@@ -41,11 +41,13 @@ class CheckpointFileError(ConfigError):
 
 
 def write_run_file(directory: str, model_name: str, config, layout: dict) -> None:
-    """Stores the run's family, config and data layout as JSON beside its checkpoints (atomically)."""
+    """Stores the run's family, config and data layout as JSON beside its checkpoints (atomically), with how a
+    photo's face is aligned for the model (faces.alignment_description), so other tools can prepare photos."""
     os.makedirs(directory, exist_ok=True)
     path = os.path.join(directory, RUN_FILE)
     with open(path + ".tmp", "w") as f:
-        json.dump({"model": model_name, "config": config.to_dict(), "layout": layout}, f, indent=2, sort_keys=True)
+        json.dump({"model": model_name, "config": config.to_dict(), "layout": layout,
+                   "alignment": faces.alignment_description(config.image_size, faces.SQUARE)}, f, indent=2, sort_keys=True)
     os.replace(path + ".tmp", path)
 
 

@@ -3,6 +3,8 @@
 The geometry tests need only numpy and PIL; the detection tests use mtcnn on scikit-image's bundled photos
 (astronaut: one face; coffee: none) and are skipped when either package is missing.
 """
+import json
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -79,6 +81,34 @@ def test_model_crop_box_is_the_training_crop():
     assert faces.model_crop_box((178, 218), SQUARE) == (0, 20, 178, 198)
     assert faces.model_crop_box((178, 218), 100) == (39, 59, 139, 159)
     assert faces.model_crop_box((178, 218), 200) == (-11, 9, 189, 209)  # Padded across the width.
+
+
+def test_a_client_aligns_like_prepare_face_from_the_exported_description_alone():
+    """What exports store (alignment_description as JSON) is enough to rebuild the model input with numpy and PIL."""
+    description = json.loads(json.dumps(faces.alignment_description(64, SQUARE)))
+    rows, columns = np.mgrid[0:400, 0:400] / 400.0  # a smooth photo: interpolation methods agree on it
+    photo = np.stack([np.sin(40 * rows) * 100 + 128, np.cos(35 * columns) * 100 + 128, (rows + columns) * 120],
+                     -1).astype(np.uint8)
+    angle, scale, shift = np.deg2rad(12.0), 0.8, np.array([130.0, 90.0])
+    rotation = scale * np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    face = synthetic_face()
+    face = Face(face.box, face.confidence, face.landmarks @ rotation.T + shift)
+    expected = faces.prepare_face(photo, face, 64, SQUARE).model_input
+
+    # The client: named points (means where the description says so), a complex least-squares similarity
+    # w = a z + b from the photo's points to the template's, the crop box, then the resize.
+    named = dict(zip(faces.LANDMARKS, face.landmarks))
+    points = np.array([np.mean([named[part] for part in description["points_as_means"].get(name, [name])], 0)
+                       for name in description["points"]])
+    z, w = points @ [1, 1j], np.array(description["template_points"]) @ [1, 1j]
+    (a, b), *_ = np.linalg.lstsq(np.stack([z, np.ones_like(z)], 1), w, rcond=None)
+    left, top, right, bottom = description["crop_box"]
+    inverse_a, inverse_b = 1 / a, -b / a  # model crop pixel (x + left, y + top) -> photo
+    offset = inverse_a * complex(left, top) + inverse_b
+    coefficients = (inverse_a.real, -inverse_a.imag, offset.real, inverse_a.imag, inverse_a.real, offset.imag)
+    crop = Image.fromarray(photo).transform((right - left, bottom - top), Image.AFFINE, coefficients, Image.BICUBIC)
+    client = np.asarray(crop.resize((description["image_size"],) * 2, Image.BILINEAR))
+    assert np.abs(client.astype(int) - expected).mean() < 1.0
 
 
 def test_model_input_matrix_is_the_whole_chain():

@@ -16,7 +16,7 @@ import urllib.request
 from PIL import Image
 
 from conftest import load_serving_model, tiny_config
-from stargan_tf.core import export
+from stargan_tf.core import export, faces
 from stargan_tf.families.stargan import serving
 from stargan_tf.families.stargan.config import ConfigError
 from stargan_tf.data import pipeline
@@ -373,3 +373,4 @@ def test_labels_signature_lets_a_client_build_joint_label_vectors(joint_saved_mo
     np.testing.assert_array_equal(vector, model.layout.embed("rafd", happy[None])[0])
     assert json.loads(labels["layout"]) == json.loads(json.dumps(model.layout.to_json()))
     assert int(labels["crop_size"]) == export.SQUARE
+    assert json.loads(labels["alignment"]) == json.loads(json.dumps(faces.alignment_description(16, export.SQUARE)))

@@ -13,7 +13,7 @@ import tensorflow as tf
 from PIL import Image
 
 from stargan_tf import families
-from stargan_tf.core import export
+from stargan_tf.core import export, faces
 from stargan_tf.families.stargan_v2 import serving as export_v2
 from stargan_tf.data.labels import make_layout
 from stargan_tf.core.run_dir import write_run_file
@@ -27,6 +27,7 @@ from conftest import load_serving_model, tiny_domains, tiny_v2_config  # noqa: F
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DOMAINS = ("happy", "sad", "surprised")
+ALIGNMENT = json.dumps(faces.alignment_description(16, export.SQUARE))  # info's alignment: a JSON string
 FORMATS = ("saved_model", "tflite_float32", "tflite_float16", "tflite_int8_dynamic", "tflite_int8")
 
 
@@ -103,7 +104,7 @@ def test_export_script_detects_v2_and_writes_every_format(exported):
         "info.json"] + sorted(f"stargan_v2_{name[len('tflite_'):]}.tflite" for name in FORMATS[1:])
     with open(os.path.join(export_dir, "tflite", "1", "info.json")) as f:
         assert json.load(f) == {"model": "stargan_v2", "domains": list(DOMAINS), "image_size": 16, "crop_size": 0,
-                                "latent_dim": 4, "style_dim": 8}
+                                "latent_dim": 4, "style_dim": 8, "alignment": ALIGNMENT}
     with open(os.path.join(export_dir, "export-1.json")) as f:
         report = json.load(f)
     assert list(report) == list(FORMATS)
@@ -160,7 +161,7 @@ def test_saved_model_serves_both_modes_without_our_code_and_with_saved_model_cli
                                    "reference_guided", "reference_guided_bytes", "reference_guided_float",
                                    "serving_default"]
     assert reply["info"] == {"model": "stargan_v2", "domains": list(DOMAINS), "image_size": 16, "crop_size": 0,
-                             "latent_dim": 4, "style_dim": 8}
+                             "latent_dim": 4, "style_dim": 8, "alignment": ALIGNMENT}
     latent = keras_uint8(serving, "latent_guided", inputs["image"], inputs["domain"], inputs["z"])
     reference = keras_uint8(serving, "reference_guided", inputs["image"], inputs["reference"], inputs["domain"])
     assert np.abs(latent.astype(int) - reference).max() > 10  # the two modes differ: each is checked

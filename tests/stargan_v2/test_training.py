@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from stargan_tf.core import faces
 from stargan_tf.core.config import ConfigError
 from stargan_tf.families.stargan.config import StarGANConfig
 from stargan_tf.data.domains import training_dataset
@@ -114,6 +115,7 @@ def test_train_writes_checkpoints_samples_run_file_and_resumes(tiny_domains, tmp
     with open(os.path.join(config.model_save_dir, "run.json")) as f:
         run = json.load(f)
     assert run["model"] == "stargan_v2" and run["layout"] == {"domains": ["happy", "sad", "surprised"]}
+    assert run["alignment"] == json.loads(json.dumps(faces.alignment_description(config.image_size, faces.SQUARE)))
     assert read_run_config(config.model_save_dir, type(config)) == config
     with pytest.raises(ConfigError, match="is a stargan_v2 run, not stargan"):
         read_run_config(config.model_save_dir, StarGANConfig)

@@ -13,6 +13,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from stargan_tf.core import faces
 from stargan_tf.core.export import (SQUARE, constants, encoded_photos, png_bytes, require_same_batch, require_shape,
                                     run_per_example, served_images, served_photo_bytes, served_photos,
                                     tflite_signature, to_uint8)
@@ -27,7 +28,8 @@ def label_description(layout: LabelLayout, image_size: int, crop_size: int) -> d
     """What a client needs to build label vectors without our code: every position's name, dataset and kind.
 
     kind is 'multilabel' (independent 0/1 attributes), 'onehot' (exactly one of the dataset's classes) or
-    'mask' (joint models: one-hot, set at the position of the dataset whose labels are given).
+    'mask' (joint models: one-hot, set at the position of the dataset whose labels are given). alignment (JSON)
+    says how to align a photo's face before cropping (faces.alignment_description).
     """
     datasets, kinds = [], []
     for segment in layout.segments:
@@ -37,7 +39,8 @@ def label_description(layout: LabelLayout, image_size: int, crop_size: int) -> d
         datasets += [segment.dataset for segment in layout.segments]
         kinds += ["mask"] * len(layout.segments)
     return {"names": layout.names, "datasets": datasets, "kinds": kinds, "layout": json.dumps(layout.to_json()),
-            "image_size": image_size, "crop_size": crop_size}
+            "image_size": image_size, "crop_size": crop_size,
+            "alignment": json.dumps(faces.alignment_description(image_size, crop_size))}
 
 
 def example_target(layout: LabelLayout) -> np.ndarray:

@@ -6,11 +6,13 @@ what is StarGAN v2's: the signatures, their checks, the description a client rea
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import ClassVar
 
 import numpy as np
 import tensorflow as tf
 
+from stargan_tf.core import faces
 from stargan_tf.core.export import (SQUARE, constants, encoded_photos, png_bytes, require_same_batch, require_shape,
                                     run_per_example, served_images, served_photo_bytes, served_photos,
                                     tflite_signature, to_uint8)
@@ -114,10 +116,12 @@ class StyleServingModel:
         """What a client needs without our code: the info signature's outputs and info.json."""
         config = self.model.config
         return {"model": MODEL_NAME, "domains": list(self.domains), "image_size": self.image_size,
-                "crop_size": self.crop_size, "latent_dim": config.latent_dim, "style_dim": config.style_dim}
+                "crop_size": self.crop_size, "latent_dim": config.latent_dim, "style_dim": config.style_dim,
+                "alignment": json.dumps(faces.alignment_description(self.image_size, self.crop_size))}
 
     def info(self):
-        """info: no input -> model family, domain names (index order), image_size, crop_size, latent_dim, style_dim."""
+        """info: no input -> model family, domain names (index order), image_size, crop_size, latent_dim, style_dim and
+        alignment (JSON: how to align a photo's face before cropping, faces.alignment_description)."""
         return constants(self.description())
 
     def _specs(self, batch, dtype, shape, suffix: str = ""):
