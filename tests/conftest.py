@@ -4,8 +4,10 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+from stargan_tf.core.grids import grid_layout  # noqa: E402
 from stargan_tf.data.synthetic import write_celeba, write_rafd  # noqa: E402
 from stargan_tf.data.synthetic_domains import write_domains  # noqa: E402
 from stargan_tf.families.stargan.config import StarGANConfig  # noqa: E402
@@ -91,3 +93,12 @@ def tiny_v2_config(root: str, run_dir, **overrides) -> StarGANv2Config:
                   sample_dir=str(run_dir / "samples"), log_dir=str(run_dir / "logs"))
     values.update(overrides)
     return StarGANv2Config(**values).validate()
+
+
+def grid_tiles(grid, rows: int, columns: int, size: int, grouped: bool = False, row_names: bool = False):
+    """The tiles [rows, columns, size, size, 3] of a labelled grid (core.grids.labelled_grid), checking its shape."""
+    layout = grid_layout(rows, columns, size, None, grouped, row_names)
+    grid = np.asarray(grid)
+    assert grid.shape == layout.shape, (grid.shape, layout.shape)
+    body = grid[layout.top:, layout.left:][::layout.scale, ::layout.scale]
+    return body.reshape(rows, size, columns, size, 3).transpose(0, 2, 1, 3, 4)

@@ -76,6 +76,12 @@ class PhotoInputs:
     model_inputs: tuple
     matrices: tuple | None = None
 
+    def row_names(self, stem: str = "") -> list[str]:
+        """Grid row names of the model inputs: the stem, with 'face i' when the photo has several faces."""
+        if len(self.model_inputs) == 1:
+            return [stem]
+        return [f"{stem} face {index + 1}".strip() for index in range(len(self.model_inputs))]
+
     def picture(self, translations) -> np.ndarray:
         """What one translation of every model input looks like: the photo, at its own resolution, with each
         face's translation pasted back; or, unaligned, the translation itself (model size)."""

@@ -23,7 +23,8 @@ from stargan_tf.core.photos import TranslateError
 from stargan_tf.families import load_translator
 from stargan_tf.families.stargan_v2.translate import StyleTargets, StyleTranslator, translate_styles
 from stargan.test_export import png_pixels, run_script, saved_model_cli
-from conftest import load_serving_model, tiny_domains, tiny_v2_config  # noqa: F401 (fixture)
+from conftest import grid_tiles, load_serving_model, tiny_domains, tiny_v2_config  # noqa: F401 (fixture)
+from stargan_tf.core.grids import BACKGROUND
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DOMAINS = ("happy", "sad", "surprised")
@@ -309,13 +310,13 @@ def test_translate_styles_latent_writes_each_style_of_each_domain_and_the_grid(t
     report = translate_styles(translator, paths, str(tmp_path), targets)
     names = [f"{stem}_{domain}_style{i}.png" for stem in ("a", "b") for domain in ("sad", "happy") for i in (1, 2)]
     assert sorted(os.listdir(tmp_path)) == sorted(names + ["latent_grid.png"])
-    grid = np.asarray(Image.open(tmp_path / "latent_grid.png"))
-    assert grid.shape == (2 * 16, (1 + 2 * 2) * 16, 3)  # a row per photo: the photo, then 2 domains x 2 styles
+    # A row per photo: the photo, then 2 domains x 2 styles.
+    tiles = grid_tiles(Image.open(tmp_path / "latent_grid.png"), 2, 1 + 2 * 2, 16, grouped=True, row_names=True)
     photo = np.asarray(Image.open(paths[1]))
-    np.testing.assert_array_equal(grid[16:, :16], translator.model_input(photo))
+    np.testing.assert_array_equal(tiles[1, 0], translator.model_input(photo))
     z = np.random.default_rng(5).standard_normal([2, 4]).astype(np.float32)
     expected = translator.latent_guided(translator.model_input(photo), [0], z[1:])[0]  # happy (domain 0), second style
-    np.testing.assert_array_equal(grid[16:, 64:80], expected)
+    np.testing.assert_array_equal(tiles[1, 4], expected)
     np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "b_happy_style2.png")), expected)
     assert len(report.written) == 9 and not report.skipped
 
@@ -333,15 +334,15 @@ def test_translate_script_runs_both_guidance_modes(exported, run_dir, photos, tm
         assert process.returncode == 0, stderr[-2000:]
         assert "2 of 2 photos" in stdout
     assert len(os.listdir(tmp_path / "latent")) == 2 * 3 * 2 + 1
-    assert np.asarray(Image.open(tmp_path / "latent" / "latent_grid.png")).shape == (32, 7 * 16, 3)
+    grid_tiles(Image.open(tmp_path / "latent" / "latent_grid.png"), 2, 7, 16, grouped=True, row_names=True)
     assert sorted(os.listdir(tmp_path / "reference")) == ["a_surprised_ref.png", "b_surprised_ref.png",
                                                           "reference_grid.png"]
-    grid = np.asarray(Image.open(tmp_path / "reference" / "reference_grid.png"))
-    assert grid.shape == (3 * 16, 2 * 16, 3)  # the reference on top (after a black corner), a row per photo
-    assert (grid[:16, :16] == 0).all()
+    # The reference on top (after an empty corner), a row per photo.
+    tiles = grid_tiles(Image.open(tmp_path / "reference" / "reference_grid.png"), 3, 2, 16, row_names=True)
+    assert (tiles[0, 0] == BACKGROUND).all()
     translator = load_translator(run_dir[0])
-    np.testing.assert_array_equal(grid[:16, 16:], translator.model_input(np.asarray(Image.open(photos[1]))))
-    np.testing.assert_array_equal(grid[16:32, 16:], np.asarray(Image.open(tmp_path / "reference" / "a_surprised_ref.png")))
+    np.testing.assert_array_equal(tiles[0, 1], translator.model_input(np.asarray(Image.open(photos[1]))))
+    np.testing.assert_array_equal(tiles[1, 1], np.asarray(Image.open(tmp_path / "reference" / "a_surprised_ref.png")))
 
 
 STUB = types.SimpleNamespace(domains=DOMAINS, latent_dim=4)

@@ -14,11 +14,11 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from stargan_tf.core.grids import tile_grid
 from stargan_tf.core.photos import (PhotoOptions, Report, ServedModel, TranslateError, linear_steps, photo_inputs,
                                     prepare_output_dir, save_interpolation, save_output, save_translations, split_names)
 from stargan_tf.data.labels import HAIR_COLORS, MULTILABEL, LabelLayout, sample_targets
 from stargan_tf.families.stargan.attention_maps import attention_grid
+from stargan_tf.families.stargan.samples import draw_translation_grid
 
 logger = logging.getLogger("stargan_tf")
 
@@ -264,7 +264,8 @@ def translate_photos(translator: Translator, paths: list[str], output_dir: str, 
         outputs = np.stack([translator.translate(model_input, np.stack([vector for _, vector in face]))
                             for model_input, face in zip(model_inputs, face_targets)])  # [faces, targets, S,S,3]
         save_translations(inputs, names, outputs, output_dir, stem, report)
-        save_output(tile_grid(np.concatenate([model_inputs[:, None], outputs], axis=1)),
+        save_output(draw_translation_grid(model_inputs, outputs, translator.layout, "", names,
+                                          inputs.row_names() if len(model_inputs) > 1 else None),
                     os.path.join(output_dir, f"{stem}_grid.png"), report)
         for index, name in enumerate(names if options.interpolate else ()):
             steps = np.stack([translator.translate(model_input, linear_steps(targets.source_vector(face_logits),

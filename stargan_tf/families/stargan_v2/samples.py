@@ -4,12 +4,12 @@ import numpy as np
 from stargan_tf.core.grids import BACKGROUND, labelled_grid, to_uint8
 
 
-def draw_latent_grid(sources, outputs, domain_names, num_styles: int) -> np.ndarray:
+def draw_latent_grid(sources, outputs, domain_names, num_styles: int, row_names=None) -> np.ndarray:
     """uint8 labelled grid: a row per source (uint8 [N,S,S,3]), then its outputs [N, D*num_styles, S,S,3]: each
-    domain's name over its num_styles columns, 'style i' over each."""
+    domain's name over its num_styles columns, 'style i' over each; row_names (N) left of the rows if given."""
     tiles = np.concatenate([np.asarray(sources)[:, None], np.asarray(outputs)], axis=1)
     styles = [f"style {i + 1}" for i in range(num_styles)]
-    return labelled_grid(tiles, ["source"] + styles * len(domain_names),
+    return labelled_grid(tiles, ["source"] + styles * len(domain_names), row_names,
                          column_groups=[("", 1)] + [(name, num_styles) for name in domain_names])
 
 
@@ -37,12 +37,13 @@ def reference_tiles(sources, references, outputs) -> np.ndarray:
     return np.concatenate([top, rows])
 
 
-def draw_reference_grid(sources, references, outputs, reference_names) -> np.ndarray:
+def draw_reference_grid(sources, references, outputs, reference_names, row_names=None) -> np.ndarray:
     """uint8 labelled grid of reference_tiles: the row of references (named: their domain, the outputs' domain),
-    then a row per source; the corner where the 'reference' row meets the 'source' column left empty."""
+    then a row per source (named by row_names if given); the corner where the 'reference' row meets the 'source'
+    column left empty."""
     tiles = reference_tiles(sources, references, outputs)
     tiles[0, 0] = BACKGROUND
-    return labelled_grid(tiles, ["source"] + list(reference_names), row_names=["reference"] + [""] * len(sources))
+    return labelled_grid(tiles, ["source"] + list(reference_names), row_names=["reference"] + list(row_names or [""] * len(sources)))
 
 
 def reference_grid(model, sources, references, reference_domains) -> np.ndarray:

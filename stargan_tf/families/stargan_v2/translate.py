@@ -11,11 +11,10 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from stargan_tf.core.grids import tile_grid
 from stargan_tf.core.photos import (PhotoOptions, Report, ServedModel, TranslateError, linear_steps, list_photos,
                                     output_stems, photo_inputs, prepare_output_dir, read_photo, save_interpolation,
                                     save_output, save_translations, split_names)
-from stargan_tf.families.stargan_v2.samples import reference_tiles
+from stargan_tf.families.stargan_v2.samples import draw_latent_grid, draw_reference_grid
 from stargan_tf.families.stargan_v2.serving import LATENT, REFERENCE
 
 DEFAULT_NUM_STYLES = 3
@@ -143,18 +142,23 @@ def translate_styles(translator: StyleTranslator, paths: list[str], output_dir: 
                                  for _, reference in references] for model_input in inputs.model_inputs])
             names = [f"{domain_name}_{reference_stem}" for reference_stem, _ in references]
         save_translations(inputs, names, outputs, output_dir, stem, report)
-        rows += zip(inputs.model_inputs, outputs)
+        rows += zip(inputs.model_inputs, outputs, inputs.row_names(stem))
         for domain in targets.targets if options.interpolate else ():
             z_steps = linear_steps(targets.z[0], targets.z[1], options.interpolate)
             steps = np.stack([translator.latent_guided(model_input, np.full(len(z_steps), domain), z_steps)
                               for model_input in inputs.model_inputs])
             save_interpolation(inputs, steps, output_dir, f"{stem}_{targets.domain_names[domain]}", report)
     if rows:
-        sources, outputs = (np.stack(part) for part in zip(*rows))
+        sources, outputs, row_names = zip(*rows)
+        sources, outputs = np.stack(sources), np.stack(outputs)
         if targets.latent:
-            grid, name = tile_grid(np.concatenate([sources[:, None], outputs], axis=1)), "latent_grid.png"
+            grid = draw_latent_grid(sources, outputs, [targets.domain_names[domain] for domain in targets.targets],
+                                    len(targets.z), row_names)
+            name = "latent_grid.png"
         else:
             reference_inputs = np.stack([reference for _, reference in references])
-            grid, name = tile_grid(reference_tiles(sources, reference_inputs, outputs)), "reference_grid.png"
+            reference_names = [f"{stem} ({targets.domain_names[targets.reference_domain]})" for stem, _ in references]
+            grid = draw_reference_grid(sources, reference_inputs, outputs, reference_names, row_names)
+            name = "reference_grid.png"
         save_output(grid, os.path.join(output_dir, name), report)
     return report
