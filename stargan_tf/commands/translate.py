@@ -50,7 +50,8 @@ def run(argv=None) -> None:
 
 
 def main() -> None:
-    from stargan_tf.core.photos import PhotoOptions, TranslateError, list_photos, prepare_output_dir
+    from stargan_tf.core.photo_files import TranslateError, list_photos, prepare_output_dir
+    from stargan_tf.core.photos import PhotoOptions
 
     FLAGS = flags.FLAGS
     cli.show_progress_logs()

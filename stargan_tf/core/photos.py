@@ -1,5 +1,5 @@
-"""People's own photos: reading, listing and writing them, what the model sees of them, and the base of every
-family's photo translator.
+"""People's own photos: what the model sees of them, writing its translations, and the base of every family's photo
+translator (the files themselves: core.photo_files).
 
 A translator uses a model through its signatures, the way a TF Serving client does, whether they come from a
 SavedModel or from a checkpoint traced alike: a checkpoint and its export translate a photo identically.
@@ -12,27 +12,21 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import tempfile
 
 import keras
 import numpy as np
 import tensorflow as tf
-from PIL import Image, ImageOps
+from PIL import Image
 
 from stargan_tf.core import faces
 from stargan_tf.core.export import SQUARE, crop_and_resize, to_uint8
 from stargan_tf.core.grids import save_png, tile_grid
-from stargan_tf.data.files import IMAGE_EXTENSIONS
+from stargan_tf.core.photo_files import Report, TranslateError, output_stems, read_photo
 
 logger = logging.getLogger("stargan_tf")
 
-PHOTO_EXTENSIONS = IMAGE_EXTENSIONS + (".webp",)
 ALIGN_MODES = ("auto", "face", "center", "none")
 GIF_FRAME_MS = 150
-
-
-class TranslateError(ValueError):
-    """A model, photo, attribute name or output path cannot be used; the message names it."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -139,56 +133,9 @@ class ServedModel:
         return PhotoInputs(photo, (self.model_input(photo),))
 
 
-def read_photo(path: str) -> np.ndarray:
-    """Any JPEG/PNG/BMP/WebP/GIF as uint8 RGB [H,W,3]: EXIF rotation applied, alpha dropped, gray expanded."""
-    try:
-        with Image.open(path) as image:
-            return np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
-    except (OSError, ValueError, Image.DecompressionBombError) as error:
-        raise TranslateError(f"{path}: not a readable image ({error.__class__.__name__}: {error})") from error
-
-
-def list_photos(path: str, flag: str = "--input") -> list[str]:
-    """path itself, or the image files of a folder (by extension, sorted); errors name the flag."""
-    if os.path.isfile(path):
-        return [path]
-    if not os.path.isdir(path):
-        raise TranslateError(f"{flag}={path}: no such file or folder")
-    photos = sorted(os.path.join(path, name) for name in os.listdir(path)
-                    if name.lower().endswith(PHOTO_EXTENSIONS) and not name.startswith("."))
-    if not photos:
-        raise TranslateError(f"{flag}={path}: no image files ({', '.join(PHOTO_EXTENSIONS)})")
-    return photos
-
-
-def prepare_output_dir(path: str) -> None:
-    """Creates the output folder and checks that files can be written there, before any work is done."""
-    try:
-        os.makedirs(path, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path):
-            pass
-    except OSError as error:
-        raise TranslateError(f"--output={path}: cannot write there ({error.__class__.__name__}: {error})") from error
-
-
 def split_names(text: str) -> list[str]:
     """The non-empty names of a comma-separated list, stripped."""
     return [name.strip() for name in text.split(",") if name.strip()]
-
-
-@dataclasses.dataclass
-class Report:
-    """Files written and photos skipped (path, reason): unreadable, or unusable under --align."""
-
-    written: list = dataclasses.field(default_factory=list)
-    skipped: list = dataclasses.field(default_factory=list)
-
-
-def output_stems(paths: list[str]) -> list[str]:
-    """File stems for outputs, with the extension kept where two inputs share a stem (a.jpg, a.png)."""
-    stems = [os.path.splitext(os.path.basename(path))[0] for path in paths]
-    return [stem if stems.count(stem) == 1 else os.path.basename(path).replace(".", "_")
-            for stem, path in zip(stems, paths)]
 
 
 def photo_inputs(served: ServedModel, paths: list[str], report: Report, options: PhotoOptions):

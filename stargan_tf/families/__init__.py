@@ -64,7 +64,7 @@ def load_translator(path: str, flag: str = "--model"):
     TF Serving model folder; a checkpoint is used through the signatures its export would have."""
     import tensorflow as tf
 
-    from stargan_tf.core.photos import TranslateError
+    from stargan_tf.core.photo_files import TranslateError
     from stargan_tf.core.run_dir import RUN_FILE
 
     if not os.path.isdir(path):

@@ -9,7 +9,7 @@ from conftest import tiny_config
 from stargan_tf import families
 from stargan_tf.core import export
 from stargan_tf.core.grids import grid_layout
-from stargan_tf.core.photos import TranslateError
+from stargan_tf.core.photo_files import TranslateError
 from stargan_tf.families.stargan import translate
 from stargan_tf.families.stargan.serving import ServingModel, TFLiteTranslator
 from stargan_tf.families.stargan.attention import SelfAttention

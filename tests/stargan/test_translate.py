@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from stargan_tf.data.labels import make_layout
-from stargan_tf.core.photos import TranslateError, prepare_output_dir, read_photo
+from stargan_tf.core.photo_files import TranslateError, prepare_output_dir, read_photo
 from stargan_tf.families import load_translator
 from stargan_tf.families.stargan.translate import Targets, translate_photos
 

@@ -19,7 +19,7 @@ from stargan_tf.data.labels import make_layout
 from stargan_tf.core.run_dir import write_run_file
 from stargan_tf.core.run_dir import checkpoint_manager
 from stargan_tf.core.trainer import prepare
-from stargan_tf.core.photos import TranslateError
+from stargan_tf.core.photo_files import TranslateError
 from stargan_tf.families import load_translator
 from stargan_tf.families.stargan_v2.translate import StyleTargets, StyleTranslator, translate_styles
 from stargan.test_export import png_pixels, run_script, saved_model_cli

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from stargan_tf.core.photos import PhotoOptions, TranslateError, read_photo
+from stargan_tf.core.photo_files import TranslateError, read_photo
+from stargan_tf.core.photos import PhotoOptions
 from stargan_tf.families import load_translator
 from stargan_tf.families.stargan_v2.translate import StyleTargets, translate_styles
 from stargan_v2.test_export import run_dir  # noqa: F401 (fixture)

@@ -15,8 +15,9 @@ import tensorflow as tf
 from PIL import Image
 
 from stargan_tf.core.grids import tile_grid
-from stargan_tf.core.photos import (PhotoOptions, Report, ServedModel, TranslateError, linear_steps, photo_inputs,
-                                    prepare_output_dir, save_interpolation, save_output, save_translations, split_names)
+from stargan_tf.core.photo_files import Report, TranslateError, prepare_output_dir
+from stargan_tf.core.photos import (PhotoOptions, ServedModel, linear_steps, photo_inputs, save_interpolation,
+                                    save_output, save_translations, split_names)
 from stargan_tf.data.labels import HAIR_COLORS, MULTILABEL, LabelLayout, sample_targets
 from stargan_tf.families.stargan.attention_maps import attention_grid
 

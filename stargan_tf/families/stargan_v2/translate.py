@@ -12,8 +12,9 @@ import numpy as np
 import tensorflow as tf
 
 from stargan_tf.core.grids import tile_grid
-from stargan_tf.core.photos import (PhotoOptions, Report, ServedModel, TranslateError, linear_steps, list_photos,
-                                    output_stems, photo_inputs, prepare_output_dir, read_photo, save_interpolation,
+from stargan_tf.core.photo_files import (Report, TranslateError, list_photos, output_stems, prepare_output_dir,
+                                         read_photo)
+from stargan_tf.core.photos import (PhotoOptions, ServedModel, linear_steps, photo_inputs, save_interpolation,
                                     save_output, save_translations, split_names)
 from stargan_tf.families.stargan_v2.samples import reference_tiles
 from stargan_tf.families.stargan_v2.serving import LATENT, REFERENCE

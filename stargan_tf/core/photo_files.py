@@ -1,0 +1,67 @@
+"""Photo files on disk: reading one, listing a folder's, checking the output folder, naming and recording outputs.
+
+Everything here is about files, not models: the translators of both families (core.photos) read and write through it.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from stargan_tf.data.files import IMAGE_EXTENSIONS
+
+PHOTO_EXTENSIONS = IMAGE_EXTENSIONS + (".webp",)
+
+
+class TranslateError(ValueError):
+    """A model, photo, attribute name or output path cannot be used; the message names it."""
+
+
+def read_photo(path: str) -> np.ndarray:
+    """Any JPEG/PNG/BMP/WebP/GIF as uint8 RGB [H,W,3]: EXIF rotation applied, alpha dropped, gray expanded."""
+    try:
+        with Image.open(path) as image:
+            return np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
+    except (OSError, ValueError, Image.DecompressionBombError) as error:
+        raise TranslateError(f"{path}: not a readable image ({error.__class__.__name__}: {error})") from error
+
+
+def list_photos(path: str, flag: str = "--input") -> list[str]:
+    """path itself, or the image files of a folder (by extension, sorted); errors name the flag."""
+    if os.path.isfile(path):
+        return [path]
+    if not os.path.isdir(path):
+        raise TranslateError(f"{flag}={path}: no such file or folder")
+    photos = sorted(os.path.join(path, name) for name in os.listdir(path)
+                    if name.lower().endswith(PHOTO_EXTENSIONS) and not name.startswith("."))
+    if not photos:
+        raise TranslateError(f"{flag}={path}: no image files ({', '.join(PHOTO_EXTENSIONS)})")
+    return photos
+
+
+def prepare_output_dir(path: str) -> None:
+    """Creates the output folder and checks that files can be written there, before any work is done."""
+    try:
+        os.makedirs(path, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path):
+            pass
+    except OSError as error:
+        raise TranslateError(f"--output={path}: cannot write there ({error.__class__.__name__}: {error})") from error
+
+
+@dataclasses.dataclass
+class Report:
+    """Files written and photos skipped (path, reason): unreadable, or unusable under --align."""
+
+    written: list = dataclasses.field(default_factory=list)
+    skipped: list = dataclasses.field(default_factory=list)
+
+
+def output_stems(paths: list[str]) -> list[str]:
+    """File stems for outputs, with the extension kept where two inputs share a stem (a.jpg, a.png)."""
+    stems = [os.path.splitext(os.path.basename(path))[0] for path in paths]
+    return [stem if stems.count(stem) == 1 else os.path.basename(path).replace(".", "_")
+            for stem, path in zip(stems, paths)]
