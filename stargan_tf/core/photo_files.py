@@ -4,6 +4,7 @@ Everything here is about files, not models: the translators of both families (co
 """
 from __future__ import annotations
 
+import collections
 import dataclasses
 import os
 import tempfile
@@ -61,7 +62,20 @@ class Report:
 
 
 def output_stems(paths: list[str]) -> list[str]:
-    """File stems for outputs, with the extension kept where two inputs share a stem (a.jpg, a.png)."""
+    """Distinct file stems for the outputs of paths, in order: a photo's own stem when no other photo has it, else its
+    name with the extension (a.jpg, a.png: a_jpg, a_png), numbered when even that is taken (a_jpg_2). Compared
+    ignoring case, as some file systems do; unique stems are kept first, so adding a photo renames only clashing ones."""
     stems = [os.path.splitext(os.path.basename(path))[0] for path in paths]
-    return [stem if stems.count(stem) == 1 else os.path.basename(path).replace(".", "_")
-            for stem, path in zip(stems, paths)]
+    counts = collections.Counter(stem.casefold() for stem in stems)
+    taken = {stem.casefold() for stem in stems if counts[stem.casefold()] == 1}
+    names = []
+    for stem, path in zip(stems, paths):
+        if counts[stem.casefold()] > 1:
+            base = os.path.basename(path).replace(".", "_")
+            stem, number = base, 1
+            while stem.casefold() in taken:
+                number += 1
+                stem = f"{base}_{number}"
+            taken.add(stem.casefold())
+        names.append(stem)
+    return names

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from stargan_tf.data.labels import make_layout
-from stargan_tf.core.photo_files import TranslateError, prepare_output_dir, read_photo
+from stargan_tf.core.photo_files import TranslateError, list_photos, prepare_output_dir, read_photo
 from stargan_tf.families import load_translator
 from stargan_tf.families.stargan.translate import Targets, translate_photos
 
@@ -148,3 +148,25 @@ def test_translate_script_on_a_folder_with_a_corrupt_file(tiny_checkpoints, phot
     assert f"{photos / 'corrupt.jpg'}: not a readable image" in result.stdout
     assert "4/4" in result.stdout  # the progress bar reached the end
     assert len([name for name in os.listdir(tmp_path) if name.endswith("_Black_Hair+Young.png")]) == 3
+
+
+def clashing_photos(folder) -> list[str]:
+    """a.jpg, a.png and a_jpg.bmp (each a different noise photo): names whose outputs once overwrote each other."""
+    folder.mkdir()
+    rng = np.random.default_rng(7)
+    for name in ("a.jpg", "a.png", "a_jpg.bmp"):
+        Image.fromarray(rng.integers(0, 256, [16, 16, 3], dtype=np.uint8)).save(folder / name)
+    return list_photos(str(folder))
+
+
+def test_photos_whose_names_clash_get_outputs_of_their_own(translators, tmp_path):
+    translator = translators["saved_model"]
+    paths = clashing_photos(tmp_path / "in")
+    report = translate_photos(translator, paths, str(tmp_path / "out"), Targets.parse(translator.layout, target="Male"))
+    stems = {"a.jpg": "a_jpg_2", "a.png": "a_png", "a_jpg.bmp": "a_jpg"}
+    assert sorted(os.listdir(tmp_path / "out")) == sorted(f"{stem}_{suffix}.png" for stem in stems.values()
+                                                          for suffix in ("Male", "grid"))
+    assert sorted(report.written) == sorted(str(tmp_path / "out" / name) for name in os.listdir(tmp_path / "out"))
+    for path in paths:
+        grid = np.asarray(Image.open(tmp_path / "out" / f"{stems[os.path.basename(path)]}_grid.png"))
+        np.testing.assert_array_equal(grid[:, :16], translator.model_input(read_photo(path)))

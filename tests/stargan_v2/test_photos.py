@@ -9,6 +9,7 @@ from stargan_tf.core.photo_files import TranslateError, read_photo
 from stargan_tf.core.photos import PhotoOptions
 from stargan_tf.families import load_translator
 from stargan_tf.families.stargan_v2.translate import StyleTargets, translate_styles
+from stargan.test_translate import clashing_photos
 from stargan_v2.test_export import run_dir  # noqa: F401 (fixture)
 from conftest import tiny_domains  # noqa: F401 (fixture)
 
@@ -55,3 +56,19 @@ def test_the_photo_and_the_reference_are_aligned_and_the_face_pasted_back(transl
     aligned_reference = translator.inputs(reference, "mirrored.png", options).model_inputs[0]
     np.testing.assert_array_equal(grid[:16, 16:], aligned_reference)
     assert np.abs(aligned_reference.astype(int) - translator.model_input(reference)).mean() > 20
+
+
+def test_photos_whose_names_clash_get_outputs_of_their_own(translator, tmp_path):
+    paths = clashing_photos(tmp_path / "in")
+    report = translate_styles(translator, paths, str(tmp_path / "out"),
+                              StyleTargets.parse(translator, target="sad", num_styles=1))
+    stems = {"a.jpg": "a_jpg_2", "a.png": "a_png", "a_jpg.bmp": "a_jpg"}
+    assert sorted(os.listdir(tmp_path / "out")) == sorted([f"{stem}_sad_style1.png" for stem in stems.values()]
+                                                          + ["latent_grid.png"])
+    assert sorted(report.written) == sorted(str(tmp_path / "out" / name) for name in os.listdir(tmp_path / "out"))
+    z = StyleTargets.parse(translator, target="sad", num_styles=1).z
+    for path in paths:
+        model_input = translator.model_input(read_photo(path))
+        np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "out" / f"{stems[os.path.basename(path)]}"
+                                                                                f"_sad_style1.png")),
+                                      translator.latent_guided(model_input, [translator.domains.index("sad")], z)[0])
