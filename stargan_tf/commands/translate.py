@@ -67,10 +67,10 @@ def main() -> None:
                                   photo_options)
     except (ConfigError, TranslateError) as error:
         sys.exit(f"error: {error}")
-    print(f"wrote {len(report.written)} files to {FLAGS.output} ({len(photos) - len(report.skipped)} of "
-          f"{len(photos)} photos, model: {translator.description})")
+    print(f"wrote {len(report.written)} files to {FLAGS.output} ({len(report.translated)} of {len(photos)} photos, "
+          f"model: {translator.description})")
     if report.skipped:
-        print(f"{len(report.skipped)} photo(s) skipped:")
+        print(f"{len(report.skipped)} file(s) skipped:")
         for _, reason in report.skipped:
             print(f"  {reason}")
         sys.exit(1)

@@ -12,7 +12,7 @@ import tempfile
 import numpy as np
 from PIL import Image, ImageOps
 
-from stargan_tf.data.files import IMAGE_EXTENSIONS
+from stargan_tf.data.files import IMAGE_EXTENSIONS, not_regular_reason
 
 PHOTO_EXTENSIONS = IMAGE_EXTENSIONS + (".webp",)
 
@@ -22,7 +22,11 @@ class TranslateError(ValueError):
 
 
 def read_photo(path: str) -> np.ndarray:
-    """Any JPEG/PNG/BMP/WebP/GIF as uint8 RGB [H,W,3]: EXIF rotation applied, alpha dropped, gray expanded."""
+    """Any JPEG/PNG/BMP/WebP/GIF as uint8 RGB [H,W,3]: EXIF rotation applied, alpha dropped, gray expanded.
+    TranslateError naming the file when it cannot be used; a FIFO or device is refused unopened (opening one blocks)."""
+    problem = not_regular_reason(path)
+    if problem:
+        raise TranslateError(f"{path}: {problem}")
     try:
         with Image.open(path) as image:
             return np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
@@ -31,11 +35,12 @@ def read_photo(path: str) -> np.ndarray:
 
 
 def list_photos(path: str, flag: str = "--input") -> list[str]:
-    """path itself, or the image files of a folder (by extension, sorted); errors name the flag."""
-    if os.path.isfile(path):
-        return [path]
-    if not os.path.isdir(path):
+    """path itself (any file: read_photo refuses what is no photo), or the image files of a folder (by extension,
+    sorted); errors name the flag."""
+    if not os.path.exists(path):
         raise TranslateError(f"{flag}={path}: no such file or folder")
+    if not os.path.isdir(path):
+        return [path]
     photos = sorted(os.path.join(path, name) for name in os.listdir(path)
                     if name.lower().endswith(PHOTO_EXTENSIONS) and not name.startswith("."))
     if not photos:
@@ -55,9 +60,11 @@ def prepare_output_dir(path: str) -> None:
 
 @dataclasses.dataclass
 class Report:
-    """Files written and photos skipped (path, reason): unreadable, or unusable under --align."""
+    """What translating did: files written, photos translated (every output written) and files skipped (path,
+    reason: unreadable, not a regular file, unusable under --align), photos and references alike."""
 
     written: list = dataclasses.field(default_factory=list)
+    translated: list = dataclasses.field(default_factory=list)
     skipped: list = dataclasses.field(default_factory=list)
 
 

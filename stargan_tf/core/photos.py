@@ -139,7 +139,8 @@ def split_names(text: str) -> list[str]:
 
 
 def photo_inputs(served: ServedModel, paths: list[str], report: Report, options: PhotoOptions):
-    """(output stem, PhotoInputs) of each usable photo; the others are recorded in the report and skipped."""
+    """(output stem, PhotoInputs) of each usable photo; the others are recorded in the report and skipped. A photo is
+    recorded as translated when the caller asks for the next one: its outputs are written by then."""
     progress_bar = keras.utils.Progbar(len(paths), unit_name="photo") if options.progress else None
     for index, (path, stem) in enumerate(zip(paths, output_stems(paths))):
         try:
@@ -149,6 +150,7 @@ def photo_inputs(served: ServedModel, paths: list[str], report: Report, options:
             inputs = None
         if inputs is not None:
             yield stem, inputs
+            report.translated.append(path)
         if progress_bar is not None:
             progress_bar.update(index + 1)
 

@@ -10,6 +10,7 @@ from PIL import Image
 from stargan_tf.data.labels import make_layout
 from stargan_tf.core.photo_files import TranslateError, list_photos, prepare_output_dir, read_photo
 from stargan_tf.families import load_translator
+from core.test_photo_files import failing_after
 from stargan_tf.families.stargan.translate import Targets, translate_photos
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -170,3 +171,18 @@ def test_photos_whose_names_clash_get_outputs_of_their_own(translators, tmp_path
     for path in paths:
         grid = np.asarray(Image.open(tmp_path / "out" / f"{stems[os.path.basename(path)]}_grid.png"))
         np.testing.assert_array_equal(grid[:, :16], translator.model_input(read_photo(path)))
+
+
+def test_a_fifo_in_the_input_folder_is_skipped_naming_it_and_the_others_translated(translators, tmp_path):
+    translator = translators["saved_model"]
+    folder = tmp_path / "in"
+    folder.mkdir()
+    Image.fromarray(np.zeros([16, 16, 3], np.uint8)).save(folder / "photo.png")
+    os.mkfifo(folder / "pipe.jpg")
+    with failing_after(20):
+        report = translate_photos(translator, list_photos(str(folder)), str(tmp_path / "out"),
+                                  Targets.parse(translator.layout, target="Male"))
+    assert report.skipped == [(str(folder / "pipe.jpg"), f"{folder / 'pipe.jpg'}: a FIFO, not a regular file (never "
+                                                         "opened)")]
+    assert report.translated == [str(folder / "photo.png")]
+    assert sorted(os.listdir(tmp_path / "out")) == ["photo_Male.png", "photo_grid.png"]

@@ -5,10 +5,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from stargan_tf.core.photo_files import TranslateError, read_photo
+from stargan_tf.core.photo_files import TranslateError, list_photos, read_photo
 from stargan_tf.core.photos import PhotoOptions
 from stargan_tf.families import load_translator
 from stargan_tf.families.stargan_v2.translate import StyleTargets, translate_styles
+from core.test_photo_files import failing_after
 from stargan.test_translate import clashing_photos
 from stargan_v2.test_export import run_dir  # noqa: F401 (fixture)
 from conftest import tiny_domains  # noqa: F401 (fixture)
@@ -72,3 +73,18 @@ def test_photos_whose_names_clash_get_outputs_of_their_own(translator, tmp_path)
         np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "out" / f"{stems[os.path.basename(path)]}"
                                                                                 f"_sad_style1.png")),
                                       translator.latent_guided(model_input, [translator.domains.index("sad")], z)[0])
+
+
+def test_fifos_among_the_photos_and_the_references_are_skipped_naming_them(translator, tmp_path):
+    for folder in ("in", "references"):
+        (tmp_path / folder).mkdir()
+        Image.fromarray(np.full([16, 16, 3], 90, np.uint8)).save(tmp_path / folder / "photo.png")
+        os.mkfifo(tmp_path / folder / "pipe.jpg")
+    with failing_after(20):
+        targets = StyleTargets.parse(translator, reference=str(tmp_path / "references"), reference_domain="sad")
+        report = translate_styles(translator, list_photos(str(tmp_path / "in")), str(tmp_path / "out"), targets)
+    assert report.skipped == [(str(tmp_path / folder / "pipe.jpg"), f"{tmp_path / folder / 'pipe.jpg'}: a FIFO, not a "
+                                                                    "regular file (never opened)")
+                              for folder in ("references", "in")]
+    assert report.translated == [str(tmp_path / "in" / "photo.png")]
+    assert sorted(os.listdir(tmp_path / "out")) == ["photo_sad_photo.png", "reference_grid.png"]

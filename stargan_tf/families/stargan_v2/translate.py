@@ -101,13 +101,20 @@ def _domain_index(domains, name: str, flag: str) -> int:
     return domains.index(name)
 
 
-def _reference_inputs(translator: StyleTranslator, targets: StyleTargets,
-                      options: PhotoOptions) -> list[tuple[str, np.ndarray]]:
-    """(stem, model input) of each reference photo, aligned as the photos are (its largest face); an unusable
-    reference is an error (it was asked for by name)."""
-    stems = output_stems(list(targets.references))
-    return [(stem, translator.inputs(read_photo(path), path, options).model_inputs[0])
-            for stem, path in zip(stems, targets.references)]
+def _reference_inputs(translator: StyleTranslator, targets: StyleTargets, options: PhotoOptions,
+                      report: Report) -> list[tuple[str, np.ndarray]]:
+    """(stem, model input) of each usable reference photo, aligned as the photos are (its largest face); the others
+    are recorded in the report and skipped, and none usable is an error."""
+    references, skipped = [], []
+    for stem, path in zip(output_stems(list(targets.references)), targets.references):
+        try:
+            references.append((stem, translator.inputs(read_photo(path), path, options).model_inputs[0]))
+        except TranslateError as error:
+            skipped.append((path, str(error)))
+    if not references:
+        raise TranslateError(f"--reference: no usable reference photo ({'; '.join(reason for _, reason in skipped)})")
+    report.skipped += skipped
+    return references
 
 
 def translate_styles(translator: StyleTranslator, paths: list[str], output_dir: str, targets: StyleTargets,
@@ -119,8 +126,8 @@ def translate_styles(translator: StyleTranslator, paths: list[str], output_dir: 
     reference_grid.png (the references on top, then a row per model input). With faces aligned (options.align)
     each output is the whole photo with the faces' translations pasted back and references are aligned too;
     otherwise outputs are at model size. With options.interpolate N (latent-guided), also <stem>_<domain>_strip.png
-    and <stem>_<domain>.gif: N latent codes from the first style's to the second's. Photos that cannot be used
-    are recorded and skipped.
+    and <stem>_<domain>.gif: N latent codes from the first style's to the second's. Photos and references that
+    cannot be used are recorded and skipped.
     """
     options = options.resolve()
     if options.interpolate and (not targets.latent or len(targets.z) < 2):
@@ -128,8 +135,8 @@ def translate_styles(translator: StyleTranslator, paths: list[str], output_dir: 
                              "latent-guided translation with --num_styles of at least 2 (a reference's style cannot "
                              "be interpolated through the model's signatures)")
     prepare_output_dir(output_dir)
-    references = [] if targets.latent else _reference_inputs(translator, targets, options)
     report, rows = Report(), []
+    references = [] if targets.latent else _reference_inputs(translator, targets, options, report)
     for stem, inputs in photo_inputs(translator, paths, report, options):
         if targets.latent:
             num_styles = len(targets.z)
