@@ -29,9 +29,18 @@ def read_photo(path: str) -> np.ndarray:
         raise TranslateError(f"{path}: {problem}")
     try:
         with Image.open(path) as image:
-            return np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
+            return np.asarray(_eight_bit(ImageOps.exif_transpose(image)).convert("RGB"))
     except (OSError, ValueError, Image.DecompressionBombError) as error:
         raise TranslateError(f"{path}: not a readable image ({error.__class__.__name__}: {error})") from error
+
+
+def _eight_bit(image: Image.Image) -> Image.Image:
+    """A 16-bit grayscale image (Pillow's I;16, or I in older Pillow) scaled to 8 bits as training's decoder does
+    (value >> 8); Pillow's convert would clip it, turning it all white. Other modes pass unchanged (Pillow reads 16-bit
+    RGB as 8-bit already)."""
+    if image.mode != "I" and not image.mode.startswith("I;16"):
+        return image
+    return Image.fromarray((np.clip(np.asarray(image, np.int64), 0, 65535) >> 8).astype(np.uint8), "L")
 
 
 def list_photos(path: str, flag: str = "--input") -> list[str]:

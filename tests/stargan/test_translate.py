@@ -5,8 +5,10 @@ import sys
 
 import numpy as np
 import pytest
+import tensorflow as tf
 from PIL import Image
 
+from stargan_tf.data.files import decode_image
 from stargan_tf.data.labels import make_layout
 from stargan_tf.core.photo_files import TranslateError, list_photos, prepare_output_dir, read_photo
 from stargan_tf.families import load_translator
@@ -186,3 +188,19 @@ def test_a_fifo_in_the_input_folder_is_skipped_naming_it_and_the_others_translat
                                                          "opened)")]
     assert report.translated == [str(folder / "photo.png")]
     assert sorted(os.listdir(tmp_path / "out")) == ["photo_Male.png", "photo_grid.png"]
+
+
+def test_16_bit_pngs_give_the_model_input_of_their_8_bit_version_as_training_decodes_them(translators, tmp_path):
+    translator = translators["saved_model"]
+    gradient = np.repeat(np.linspace(0, 255, 40).round().astype(np.uint8)[None], 30, axis=0)  # [30, 40]
+    rgb = np.stack([gradient, gradient[:, ::-1], 255 - gradient], axis=-1)
+    for name, pixels in (("gray", gradient), ("rgb", rgb)):
+        Image.fromarray(pixels).save(tmp_path / f"{name}8.png")
+        (tmp_path / f"{name}16.png").write_bytes(  # 65535 for 255
+            tf.io.encode_png((pixels.astype(np.uint16) * 257).reshape(30, 40, -1)).numpy())
+    assert Image.open(tmp_path / "gray16.png").mode == "I;16"  # which Pillow's convert("RGB") turned all white
+    for name in ("gray", "rgb"):
+        sixteen_bit = read_photo(str(tmp_path / f"{name}16.png"))
+        np.testing.assert_array_equal(sixteen_bit, decode_image(tf.io.read_file(str(tmp_path / f"{name}16.png"))))
+        np.testing.assert_array_equal(translator.model_input(sixteen_bit),
+                                      translator.model_input(read_photo(str(tmp_path / f"{name}8.png"))))
