@@ -15,23 +15,35 @@ from PIL import Image, ImageOps
 from stargan_tf.data.files import IMAGE_EXTENSIONS, not_regular_reason
 
 PHOTO_EXTENSIONS = IMAGE_EXTENSIONS + (".webp",)
+# Decoded pixels a photo may have: 48-megapixel phone photos (8064x6048) pass; a 13000x13000 PNG of 164 KB, which
+# took 6.2 GB to translate, does not.
+DEFAULT_MAX_PIXELS = 50_000_000
 
 
 class TranslateError(ValueError):
     """A model, photo, attribute name or output path cannot be used; the message names it."""
 
 
-def read_photo(path: str) -> np.ndarray:
+def read_photo(path: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """Any JPEG/PNG/BMP/WebP/GIF as uint8 RGB [H,W,3]: EXIF rotation applied, alpha dropped, gray expanded.
-    TranslateError naming the file when it cannot be used; a FIFO or device is refused unopened (opening one blocks)."""
+
+    TranslateError naming the file when it cannot be used: a FIFO or device is refused unopened (opening one blocks),
+    a photo of more than max_pixels pixels from its header, undecoded (a small file can decode to gigabytes).
+    """
     problem = not_regular_reason(path)
     if problem:
         raise TranslateError(f"{path}: {problem}")
+    limit = f"the limit of {max_pixels:,} pixels (--max_pixels); not decoded"
     try:
-        with Image.open(path) as image:
-            return np.asarray(_eight_bit(ImageOps.exif_transpose(image)).convert("RGB"))
-    except (OSError, ValueError, Image.DecompressionBombError) as error:
+        with Image.open(path) as image:  # reads the header only
+            width, height = image.size
+            if width * height <= max_pixels:
+                return np.asarray(_eight_bit(ImageOps.exif_transpose(image)).convert("RGB"))
+    except Image.DecompressionBombError as error:
+        raise TranslateError(f"{path}: {error}; more than Pillow decodes, whatever {limit}") from error
+    except (OSError, ValueError) as error:
         raise TranslateError(f"{path}: not a readable image ({error.__class__.__name__}: {error})") from error
+    raise TranslateError(f"{path}: {width}x{height} pixels ({width * height / 1e6:.1f} megapixels), more than {limit}")
 
 
 def _eight_bit(image: Image.Image) -> Image.Image:

@@ -21,7 +21,7 @@ from PIL import Image
 from stargan_tf.core import faces
 from stargan_tf.core.export import SQUARE, crop_and_resize, to_uint8
 from stargan_tf.core.grids import save_png, tile_grid
-from stargan_tf.core.photo_files import Report, TranslateError, output_stems, read_photo
+from stargan_tf.core.photo_files import DEFAULT_MAX_PIXELS, Report, TranslateError, output_stems, read_photo
 
 logger = logging.getLogger("stargan_tf")
 
@@ -39,6 +39,7 @@ class PhotoOptions:
     max_faces: int = 0  # 0: every face found
     interpolate: int = 0  # frames of an interpolation strip; 0: none
     progress: bool = False
+    max_pixels: int = DEFAULT_MAX_PIXELS  # larger photos are refused from their header, undecoded
 
     def resolve(self) -> "PhotoOptions":
         """The options checked (errors name the flag), with auto turned into center, with one warning, when mtcnn
@@ -48,6 +49,8 @@ class PhotoOptions:
         if self.min_face_size < 1 or self.max_faces < 0:
             raise TranslateError(f"--min_face_size={self.min_face_size} must be at least 1 and "
                                  f"--max_faces={self.max_faces} at least 0 (0: every face)")
+        if self.max_pixels < 1:
+            raise TranslateError(f"--max_pixels={self.max_pixels}: the most pixels a photo may have, at least 1")
         if self.interpolate < 0 or self.interpolate == 1:
             raise TranslateError(f"--interpolate={self.interpolate}: the number of frames, at least 2 (0: none)")
         if self.align in ("auto", "face"):
@@ -144,7 +147,7 @@ def photo_inputs(served: ServedModel, paths: list[str], report: Report, options:
     progress_bar = keras.utils.Progbar(len(paths), unit_name="photo") if options.progress else None
     for index, (path, stem) in enumerate(zip(paths, output_stems(paths))):
         try:
-            inputs = served.inputs(read_photo(path), path, options)
+            inputs = served.inputs(read_photo(path, options.max_pixels), path, options)
         except TranslateError as error:
             report.skipped.append((path, str(error)))
             inputs = None

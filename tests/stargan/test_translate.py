@@ -11,6 +11,7 @@ from PIL import Image
 from stargan_tf.data.files import decode_image
 from stargan_tf.data.labels import make_layout
 from stargan_tf.core.photo_files import TranslateError, list_photos, prepare_output_dir, read_photo
+from stargan_tf.core.photos import PhotoOptions
 from stargan_tf.families import load_translator
 from core.test_photo_files import failing_after
 from stargan_tf.families.stargan.translate import Targets, translate_photos
@@ -204,3 +205,15 @@ def test_16_bit_pngs_give_the_model_input_of_their_8_bit_version_as_training_dec
         np.testing.assert_array_equal(sixteen_bit, decode_image(tf.io.read_file(str(tmp_path / f"{name}16.png"))))
         np.testing.assert_array_equal(translator.model_input(sixteen_bit),
                                       translator.model_input(read_photo(str(tmp_path / f"{name}8.png"))))
+
+
+def test_a_photo_over_max_pixels_is_skipped_naming_it_and_the_others_translated(translators, tmp_path):
+    translator = translators["saved_model"]
+    (tmp_path / "in").mkdir()
+    Image.fromarray(np.zeros([16, 20, 3], np.uint8)).save(tmp_path / "in" / "small.png")
+    Image.fromarray(np.zeros([30, 40, 3], np.uint8)).save(tmp_path / "in" / "large.png")
+    report = translate_photos(translator, list_photos(str(tmp_path / "in")), str(tmp_path / "out"),
+                              Targets.parse(translator.layout, target="Male"), PhotoOptions(max_pixels=16 * 20))
+    assert report.skipped == [(str(tmp_path / "in" / "large.png"), f"{tmp_path / 'in' / 'large.png'}: 40x30 pixels "
+                               "(0.0 megapixels), more than the limit of 320 pixels (--max_pixels); not decoded")]
+    assert report.translated == [str(tmp_path / "in" / "small.png")]

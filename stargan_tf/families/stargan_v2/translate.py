@@ -108,7 +108,8 @@ def _reference_inputs(translator: StyleTranslator, targets: StyleTargets, option
     references, skipped = [], []
     for stem, path in zip(output_stems(list(targets.references)), targets.references):
         try:
-            references.append((stem, translator.inputs(read_photo(path), path, options).model_inputs[0]))
+            photo = read_photo(path, options.max_pixels)
+            references.append((stem, translator.inputs(photo, path, options).model_inputs[0]))
         except TranslateError as error:
             skipped.append((path, str(error)))
     if not references:
