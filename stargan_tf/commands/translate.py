@@ -80,6 +80,9 @@ def main() -> None:
         print(f"{len(report.skipped)} file(s) skipped:")
         for _, reason in report.skipped:
             print(f"  {reason}")
+    if report.failure:
+        sys.exit(f"error: {report.failure}")
+    if report.skipped:
         sys.exit(1)
 
 

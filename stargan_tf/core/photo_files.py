@@ -5,7 +5,9 @@ Everything here is about files, not models: the translators of both families (co
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
+import errno
 import os
 import tempfile
 
@@ -22,6 +24,10 @@ DEFAULT_MAX_PIXELS = 50_000_000
 
 class TranslateError(ValueError):
     """A model, photo, attribute name or output path cannot be used; the message names it."""
+
+
+class OutputError(TranslateError):
+    """An output file cannot be written (a full disk, a read-only folder): the message names it and the OS error."""
 
 
 def read_photo(path: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
@@ -87,12 +93,39 @@ class Report:
     written: list = dataclasses.field(default_factory=list)
     translated: list = dataclasses.field(default_factory=list)
     skipped: list = dataclasses.field(default_factory=list)
+    failure: str | None = None  # why translating stopped early: an output that could not be written
+
+
+def write_output(path: str, data: bytes, report: Report) -> None:
+    """Writes a file whole or not at all, and records it in the report: written under a temporary name beside it,
+    then renamed over path. OutputError naming path and the OS error when it fails; the temporary file is removed."""
+    temporary = path + ".partial"
+    try:
+        with open(temporary, "wb") as f:
+            f.write(data)
+        os.replace(temporary, path)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            os.remove(temporary)
+        code = errno.errorcode.get(error.errno, error.errno)
+        raise OutputError(f"cannot write {path}: {error.strerror} ({code}); translating stopped") from error
+    report.written.append(path)
+
+
+@contextlib.contextmanager
+def stopping_at_output_error(report: Report):
+    """Ends translating at the first output that cannot be written, recording why in report.failure: the next ones
+    would fail alike (a full disk), and the report of what was written is still given."""
+    try:
+        yield
+    except OutputError as error:
+        report.failure = str(error)
 
 
 def output_stems(paths: list[str]) -> list[str]:
     """Distinct file stems for the outputs of paths, in order: a photo's own stem when no other photo has it, else its
     name with the extension (a.jpg, a.png: a_jpg, a_png), numbered when even that is taken (a_jpg_2). Compared
-    ignoring case, as some file systems do; unique stems are kept first, so adding a photo renames only clashing ones."""
+    ignoring case, as some file systems do; unique stems are kept first, so a new photo renames only clashing ones."""
     stems = [os.path.splitext(os.path.basename(path))[0] for path in paths]
     counts = collections.Counter(stem.casefold() for stem in stems)
     taken = {stem.casefold() for stem in stems if counts[stem.casefold()] == 1}

@@ -10,6 +10,7 @@ translations are pasted back into the photo at its own resolution; or the photo'
 from __future__ import annotations
 
 import dataclasses
+import io
 import logging
 import os
 
@@ -20,8 +21,9 @@ from PIL import Image
 
 from stargan_tf.core import faces
 from stargan_tf.core.export import SQUARE, crop_and_resize, to_uint8
-from stargan_tf.core.grids import save_png, tile_grid
-from stargan_tf.core.photo_files import DEFAULT_MAX_PIXELS, Report, TranslateError, output_stems, read_photo
+from stargan_tf.core.grids import tile_grid
+from stargan_tf.core.photo_files import (DEFAULT_MAX_PIXELS, Report, TranslateError, output_stems, read_photo,
+                                         write_output)
 
 logger = logging.getLogger("stargan_tf")
 
@@ -164,10 +166,16 @@ def linear_steps(start: np.ndarray, end: np.ndarray, count: int) -> np.ndarray:
     return (start + fractions * (np.asarray(end, np.float32) - start)).astype(np.float32)
 
 
+def encoded(image: Image.Image, file_format: str, **params) -> bytes:
+    """An image's file contents in a format (PNG, GIF), encoded in memory so that write_output writes it whole."""
+    buffer = io.BytesIO()
+    image.save(buffer, file_format, **params)
+    return buffer.getvalue()
+
+
 def save_output(image: np.ndarray, path: str, report: Report) -> None:
-    """Writes a PNG and records it in the report."""
-    save_png(image, path)
-    report.written.append(path)
+    """Writes a PNG (whole or not at all: write_output) and records it in the report."""
+    write_output(path, encoded(Image.fromarray(image), "PNG"), report)
 
 
 def save_translations(inputs: PhotoInputs, names, outputs: np.ndarray, output_dir: str, stem: str,
@@ -183,7 +191,6 @@ def save_interpolation(inputs: PhotoInputs, steps: np.ndarray, output_dir: str, 
     picture, looping forever). steps: uint8 [len(model_inputs), N, S,S,3]."""
     save_output(tile_grid(steps), os.path.join(output_dir, f"{name}_strip.png"), report)
     frames = [Image.fromarray(inputs.picture(steps[:, index])) for index in range(steps.shape[1])]
-    path = os.path.join(output_dir, f"{name}.gif")
     # Pillow merges identical consecutive frames (summing their durations), so the timing stays the same.
-    frames[0].save(path, save_all=True, append_images=frames[1:], loop=0, duration=GIF_FRAME_MS)
-    report.written.append(path)
+    gif = encoded(frames[0], "GIF", save_all=True, append_images=frames[1:], loop=0, duration=GIF_FRAME_MS)
+    write_output(os.path.join(output_dir, f"{name}.gif"), gif, report)

@@ -1,6 +1,8 @@
 """Photo files (stargan_tf.core.photo_files): output names that never clash, files that are no photo or too large
 refused unread."""
 import contextlib
+import errno
+import io
 import os
 import re
 import signal
@@ -10,6 +12,7 @@ import zlib
 import pytest
 from PIL import Image
 
+from stargan_tf.core import photo_files
 from stargan_tf.core.photo_files import TranslateError, list_photos, output_stems, read_photo
 
 
@@ -68,3 +71,18 @@ def test_a_photo_over_the_pixel_cap_is_refused_from_its_header_naming_its_size_a
                                              r"; more than Pillow decodes, whatever the limit of 1,000,000,000 pixels "
                                              r"\(--max_pixels\); not decoded$"):
         read_photo(str(tmp_path / "bomb.png"), max_pixels=10 ** 9)
+
+
+def disk_full_after(monkeypatch, files: int) -> None:
+    """Output files after the first `files` fail as on a full disk: created, then ENOSPC on writing."""
+    opened = []
+
+    class FullDisk(io.FileIO):
+        def write(self, data):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    def open_output(path, mode="r", *args, **kwargs):
+        opened.append(path)
+        return open(path, mode, *args, **kwargs) if len(opened) <= files else FullDisk(path, "wb")
+
+    monkeypatch.setattr(photo_files, "open", open_output, raising=False)

@@ -13,7 +13,7 @@ from stargan_tf.data.labels import make_layout
 from stargan_tf.core.photo_files import TranslateError, list_photos, prepare_output_dir, read_photo
 from stargan_tf.core.photos import PhotoOptions
 from stargan_tf.families import load_translator
-from core.test_photo_files import failing_after
+from core.test_photo_files import disk_full_after, failing_after
 from stargan_tf.families.stargan.translate import Targets, translate_photos
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -217,3 +217,22 @@ def test_a_photo_over_max_pixels_is_skipped_naming_it_and_the_others_translated(
     assert report.skipped == [(str(tmp_path / "in" / "large.png"), f"{tmp_path / 'in' / 'large.png'}: 40x30 pixels "
                                "(0.0 megapixels), more than the limit of 320 pixels (--max_pixels); not decoded")]
     assert report.translated == [str(tmp_path / "in" / "small.png")]
+
+
+def test_a_full_disk_stops_translating_keeps_no_partial_file_and_reports_what_was_written(translators, tmp_path,
+                                                                                          monkeypatch):
+    translator = translators["saved_model"]
+    (tmp_path / "in").mkdir()
+    for name in ("a.png", "b.png", "c.png"):
+        Image.fromarray(np.zeros([16, 16, 3], np.uint8)).save(tmp_path / "in" / name)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "b_grid.png").write_bytes(b"an earlier run's output")
+    disk_full_after(monkeypatch, files=3)  # a_Male.png, a_grid.png, b_Male.png
+    report = translate_photos(translator, list_photos(str(tmp_path / "in")), str(out),
+                              Targets.parse(translator.layout, target="Male"))
+    assert report.failure == f"cannot write {out / 'b_grid.png'}: No space left on device (ENOSPC); translating stopped"
+    assert report.written == [str(out / name) for name in ("a_Male.png", "a_grid.png", "b_Male.png")]
+    assert report.translated == [str(tmp_path / "in" / "a.png")]
+    assert sorted(os.listdir(out)) == ["a_Male.png", "a_grid.png", "b_Male.png", "b_grid.png"]
+    assert (out / "b_grid.png").read_bytes() == b"an earlier run's output"  # replaced whole or not at all

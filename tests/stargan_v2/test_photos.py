@@ -9,7 +9,7 @@ from stargan_tf.core.photo_files import TranslateError, list_photos, read_photo
 from stargan_tf.core.photos import PhotoOptions
 from stargan_tf.families import load_translator
 from stargan_tf.families.stargan_v2.translate import StyleTargets, translate_styles
-from core.test_photo_files import failing_after
+from core.test_photo_files import disk_full_after, failing_after
 from stargan.test_translate import clashing_photos
 from stargan_v2.test_export import run_dir  # noqa: F401 (fixture)
 from conftest import tiny_domains  # noqa: F401 (fixture)
@@ -88,3 +88,15 @@ def test_fifos_among_the_photos_and_the_references_are_skipped_naming_them(trans
                               for folder in ("references", "in")]
     assert report.translated == [str(tmp_path / "in" / "photo.png")]
     assert sorted(os.listdir(tmp_path / "out")) == ["photo_sad_photo.png", "reference_grid.png"]
+
+
+def test_a_full_disk_at_the_grid_stops_with_every_photo_translated_and_no_partial_grid(translator, tmp_path,
+                                                                                       monkeypatch):
+    paths = clashing_photos(tmp_path / "in")
+    disk_full_after(monkeypatch, files=3)  # the three photos' outputs, not latent_grid.png
+    report = translate_styles(translator, paths, str(tmp_path / "out"),
+                              StyleTargets.parse(translator, target="sad", num_styles=1))
+    grid = tmp_path / "out" / "latent_grid.png"
+    assert report.failure == f"cannot write {grid}: No space left on device (ENOSPC); translating stopped"
+    assert report.translated == paths and len(report.written) == 3
+    assert sorted(os.listdir(tmp_path / "out")) == sorted(os.path.basename(path) for path in report.written)

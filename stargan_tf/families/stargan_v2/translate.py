@@ -13,7 +13,7 @@ import tensorflow as tf
 
 from stargan_tf.core.grids import tile_grid
 from stargan_tf.core.photo_files import (Report, TranslateError, list_photos, output_stems, prepare_output_dir,
-                                         read_photo)
+                                         read_photo, stopping_at_output_error)
 from stargan_tf.core.photos import (PhotoOptions, ServedModel, linear_steps, photo_inputs, save_interpolation,
                                     save_output, save_translations, split_names)
 from stargan_tf.families.stargan_v2.samples import reference_tiles
@@ -128,7 +128,7 @@ def translate_styles(translator: StyleTranslator, paths: list[str], output_dir: 
     each output is the whole photo with the faces' translations pasted back and references are aligned too;
     otherwise outputs are at model size. With options.interpolate N (latent-guided), also <stem>_<domain>_strip.png
     and <stem>_<domain>.gif: N latent codes from the first style's to the second's. Photos and references that
-    cannot be used are recorded and skipped.
+    cannot be used are recorded and skipped; an output that cannot be written stops it (report.failure).
     """
     options = options.resolve()
     if options.interpolate and (not targets.latent or len(targets.z) < 2):
@@ -138,32 +138,34 @@ def translate_styles(translator: StyleTranslator, paths: list[str], output_dir: 
     prepare_output_dir(output_dir)
     report, rows = Report(), []
     references = [] if targets.latent else _reference_inputs(translator, targets, options, report)
-    for stem, inputs in photo_inputs(translator, paths, report, options):
-        if targets.latent:
-            num_styles = len(targets.z)
-            domains = np.repeat(targets.targets, num_styles)
-            z = np.tile(targets.z, [len(targets.targets), 1])
-            outputs = np.stack([translator.latent_guided(model_input, domains, z)
-                                for model_input in inputs.model_inputs])
-            names = [f"{targets.domain_names[domain]}_style{i % num_styles + 1}" for i, domain in enumerate(domains)]
-        else:
-            domain_name = targets.domain_names[targets.reference_domain]
-            outputs = np.stack([[translator.reference_guided(model_input, reference, targets.reference_domain)
-                                 for _, reference in references] for model_input in inputs.model_inputs])
-            names = [f"{domain_name}_{reference_stem}" for reference_stem, _ in references]
-        save_translations(inputs, names, outputs, output_dir, stem, report)
-        rows += zip(inputs.model_inputs, outputs)
-        for domain in targets.targets if options.interpolate else ():
-            z_steps = linear_steps(targets.z[0], targets.z[1], options.interpolate)
-            steps = np.stack([translator.latent_guided(model_input, np.full(len(z_steps), domain), z_steps)
-                              for model_input in inputs.model_inputs])
-            save_interpolation(inputs, steps, output_dir, f"{stem}_{targets.domain_names[domain]}", report)
-    if rows:
-        sources, outputs = (np.stack(part) for part in zip(*rows))
-        if targets.latent:
-            grid, name = tile_grid(np.concatenate([sources[:, None], outputs], axis=1)), "latent_grid.png"
-        else:
-            reference_inputs = np.stack([reference for _, reference in references])
-            grid, name = tile_grid(reference_tiles(sources, reference_inputs, outputs)), "reference_grid.png"
-        save_output(grid, os.path.join(output_dir, name), report)
+    with stopping_at_output_error(report):
+        for stem, inputs in photo_inputs(translator, paths, report, options):
+            if targets.latent:
+                num_styles = len(targets.z)
+                domains = np.repeat(targets.targets, num_styles)
+                z = np.tile(targets.z, [len(targets.targets), 1])
+                outputs = np.stack([translator.latent_guided(model_input, domains, z)
+                                    for model_input in inputs.model_inputs])
+                names = [f"{targets.domain_names[domain]}_style{i % num_styles + 1}"
+                         for i, domain in enumerate(domains)]
+            else:
+                domain_name = targets.domain_names[targets.reference_domain]
+                outputs = np.stack([[translator.reference_guided(model_input, reference, targets.reference_domain)
+                                     for _, reference in references] for model_input in inputs.model_inputs])
+                names = [f"{domain_name}_{reference_stem}" for reference_stem, _ in references]
+            save_translations(inputs, names, outputs, output_dir, stem, report)
+            rows += zip(inputs.model_inputs, outputs)
+            for domain in targets.targets if options.interpolate else ():
+                z_steps = linear_steps(targets.z[0], targets.z[1], options.interpolate)
+                steps = np.stack([translator.latent_guided(model_input, np.full(len(z_steps), domain), z_steps)
+                                  for model_input in inputs.model_inputs])
+                save_interpolation(inputs, steps, output_dir, f"{stem}_{targets.domain_names[domain]}", report)
+        if rows:
+            sources, outputs = (np.stack(part) for part in zip(*rows))
+            if targets.latent:
+                grid, name = tile_grid(np.concatenate([sources[:, None], outputs], axis=1)), "latent_grid.png"
+            else:
+                reference_inputs = np.stack([reference for _, reference in references])
+                grid, name = tile_grid(reference_tiles(sources, reference_inputs, outputs)), "reference_grid.png"
+            save_output(grid, os.path.join(output_dir, name), report)
     return report
