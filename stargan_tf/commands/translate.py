@@ -17,16 +17,19 @@ from stargan_tf.core.config import ConfigError  # noqa: E402
 from stargan_tf.core.photo_files import DEFAULT_MAX_PIXELS  # noqa: E402
 from stargan_tf.core.photos import ALIGN_MODES  # noqa: E402
 
-USAGE = "stargan-translate --model=DIR --input=PHOTO_OR_FOLDER [--output=DIR] [--target=...] [options]"
+USAGE = ("stargan-translate --model=DIR [--checkpoint=ckpt-N] --input=PHOTO_OR_FOLDER [--output=DIR] [--target=...] "
+         "[options]")
 DESCRIPTION = """Translates photos with a trained model: a checkpoint directory (run.json + ckpt-*), a SavedModel,
 or a TF Serving model folder. Each face found is aligned as CelebA's faces were, translated, and pasted back: each
 translation is written as <photo>_<target>.png, the whole photo at its own resolution, with a grid of the faces as
 the model sees them per photo (StarGAN) or per run (StarGAN v2). Photos without a face, and --align=center or none,
 give model-size outputs."""
-COMMON = ("model", "input", "output", "target", "all_domains", "align", "min_face_size", "max_faces", "interpolate",
-          "max_pixels")
+COMMON = ("model", "checkpoint", "input", "output", "target", "all_domains", "align", "min_face_size", "max_faces",
+          "interpolate", "max_pixels")
 
 flags.DEFINE_string("model", None, "checkpoint directory (run.json + ckpt-*) or exported SavedModel")
+flags.DEFINE_string("checkpoint", "", "with a checkpoint directory as --model: the checkpoint to use, e.g. ckpt-4 "
+                                      "(default: the newest)")
 flags.DEFINE_string("input", None, "a photo (JPEG, PNG, BMP, WebP, GIF) or a folder of them")
 flags.DEFINE_string("output", "translated", "folder for the outputs (<photo>_<target>.png) and the grids")
 flags.DEFINE_string("target", "", "StarGAN: target attributes, comma-separated, e.g. 'Blond_Hair,Male' (the others "
@@ -65,7 +68,7 @@ def main() -> None:
     try:
         photos = list_photos(FLAGS.input)
         prepare_output_dir(FLAGS.output)  # before the model loads: fail fast
-        translator = families.load_translator(FLAGS.model)
+        translator = families.load_translator(FLAGS.model, checkpoint=FLAGS.checkpoint)
         family = families.for_signatures(translator.signatures, FLAGS.model)
         options = cli.family_options(family, all_families(), "translate_options")
         photo_options = PhotoOptions(FLAGS.align, FLAGS.min_face_size, FLAGS.max_faces, FLAGS.interpolate,
@@ -74,6 +77,8 @@ def main() -> None:
                                   photo_options)
     except (ConfigError, TranslateError) as error:
         sys.exit(f"error: {error}")
+    if report.failure and photo_options.progress:
+        print()  # the progress bar stopped mid-line
     print(f"wrote {len(report.written)} files to {FLAGS.output} ({len(report.translated)} of {len(photos)} photos, "
           f"model: {translator.description})")
     if report.skipped:

@@ -1,5 +1,8 @@
 """Translating own photos: reading them, target labels from names, checkpoint vs SavedModel, translate.py."""
+import glob
 import os
+import re
+import shutil
 import subprocess
 import sys
 
@@ -10,10 +13,11 @@ from PIL import Image
 
 from stargan_tf.data.files import decode_image
 from stargan_tf.data.labels import make_layout
+from stargan_tf.core.config import ConfigError
 from stargan_tf.core.photo_files import TranslateError, list_photos, prepare_output_dir, read_photo
 from stargan_tf.core.photos import PhotoOptions
 from stargan_tf.families import load_translator
-from core.test_photo_files import disk_full_after, failing_after
+from core.test_photo_files import disk_full_after, failing_after, png_header
 from stargan_tf.families.stargan.translate import Targets, translate_photos
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -236,3 +240,63 @@ def test_a_full_disk_stops_translating_keeps_no_partial_file_and_reports_what_wa
     assert report.translated == [str(tmp_path / "in" / "a.png")]
     assert sorted(os.listdir(out)) == ["a_Male.png", "a_grid.png", "b_Male.png", "b_grid.png"]
     assert (out / "b_grid.png").read_bytes() == b"an earlier run's output"  # replaced whole or not at all
+
+
+def test_checkpoint_picks_the_previous_checkpoint_when_the_newest_is_truncated(tiny_checkpoints, joint_saved_model,
+                                                                                translators, tmp_path):
+    directory = str(tmp_path / "models")
+    shutil.copytree(tiny_checkpoints["both"], directory)
+    for path in glob.glob(os.path.join(directory, "ckpt-1.*")):
+        shutil.copy(path, path.replace("ckpt-1.", "ckpt-2."))
+    with open(os.path.join(directory, "checkpoint"), "w") as f:  # the state file, recording both
+        f.write('model_checkpoint_path: "ckpt-2"\nall_model_checkpoint_paths: "ckpt-1"\n'
+                'all_model_checkpoint_paths: "ckpt-2"\n')
+    (data,) = glob.glob(os.path.join(directory, "ckpt-2.data-*"))
+    with open(data, "r+b") as f:
+        f.truncate(os.path.getsize(data) // 2)
+    with pytest.raises(ConfigError, match=f"^{re.escape(data)} .* is truncated or damaged: .*; pass "
+                                          "--checkpoint=ckpt-1 to use the previous checkpoint$"):
+        load_translator(directory)
+    translator = load_translator(directory, checkpoint="ckpt-1")
+    assert translator.description == f"checkpoint {directory}/ckpt-1"
+    photo = np.zeros([16, 16, 3], np.uint8)
+    target = vector([0, 1, 0, 1, 0], mask=[1, 0])
+    np.testing.assert_array_equal(translator.translate(photo, target),
+                                  translators["checkpoint"].translate(photo, target))
+    with pytest.raises(TranslateError, match=f"--checkpoint=ckpt-1: only for a checkpoint directory; --model="
+                                             f"{re.escape(joint_saved_model)} is a SavedModel"):
+        load_translator(joint_saved_model, checkpoint="ckpt-1")
+
+
+# stargan-translate with every write to a file failing (EFBIG, as ENOSPC on a full disk) once it has started: the
+# limit is set after the imports, since quieting TensorFlow's start-up writes its output to a temporary file.
+FULL_DISK_TRANSLATE = """import resource, signal, sys
+from stargan_tf.commands.translate import run
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (0, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+run(["stargan-translate"] + sys.argv[1:])
+"""
+
+
+def test_translate_script_reports_skips_and_a_write_failure_then_exits_with_one_error_line(tiny_checkpoints, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    png_header(folder / "huge.png", 13000, 13000)
+    os.mkfifo(folder / "pipe.jpg")
+    Image.fromarray(np.zeros([16, 16, 3], np.uint8)).save(folder / "z.png")
+    out = tmp_path / "out"
+    result = subprocess.run([sys.executable, "-c", FULL_DISK_TRANSLATE, f"--model={tiny_checkpoints['both']}",
+                             "--checkpoint=ckpt-1", f"--input={folder}", f"--output={out}", "--target=Male",
+                             "--max_pixels=1000000"],
+                            capture_output=True, text=True, timeout=600,
+                            env={**os.environ, "PYTHONPATH": ROOT, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert result.stdout.splitlines()[-4:] == [
+        f"wrote 0 files to {out} (0 of 3 photos, model: checkpoint {tiny_checkpoints['both']}/ckpt-1)",
+        "2 file(s) skipped:",
+        f"  {folder / 'huge.png'}: 13000x13000 pixels (169.0 megapixels), more than the limit of 1,000,000 pixels "
+        "(--max_pixels); not decoded",
+        f"  {folder / 'pipe.jpg'}: a FIFO, not a regular file (never opened)"]
+    assert result.stderr.strip().splitlines()[-1] == (f"error: cannot write {out / 'z_Male.png'}: File too large "
+                                                      "(EFBIG); translating stopped")
+    assert os.listdir(out) == []
