@@ -54,7 +54,8 @@ def test_attention_saved_model_matches_keras(attention_model, tmp_path):
                                                              ("int8_dynamic", None, 30.0)])
 def test_attention_tflite_parity(attention_model, variant, max_abs_diff, min_psnr):
     serving, images, targets, reference, _ = attention_model
-    result = export.parity(reference, TFLiteTranslator(export.tflite_model(serving, variant))(images, targets))
+    translator = TFLiteTranslator(export.tflite_model(serving, variant), serving.layout)
+    result = export.parity(reference, translator(images, targets))
     if max_abs_diff is not None:
         assert result["max_abs_diff"] <= max_abs_diff, result
     if min_psnr is not None:
