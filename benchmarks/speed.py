@@ -247,7 +247,7 @@ def pipeline_throughput(config, image_dir, attr_path, batches: int) -> tuple[flo
 class SettingsTFLiteTranslator(serving.TFLiteTranslator):
     """serving.TFLiteTranslator on a LiteRT interpreter with extra settings (one of TFLITE_SETTINGS)."""
 
-    def __init__(self, model_content: bytes, num_threads: int, settings: dict):
+    def __init__(self, model_content: bytes, layout, num_threads: int, settings: dict):
         from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
         settings = dict(settings)
@@ -255,6 +255,7 @@ class SettingsTFLiteTranslator(serving.TFLiteTranslator):
             settings["experimental_op_resolver_type"] = OpResolverType[settings["experimental_op_resolver_type"]]
         interpreter = Interpreter(model_content=model_content, num_threads=num_threads, **settings)
         self.run = interpreter.get_signature_runner(serving.TFLITE_SIGNATURE)
+        self.layout = layout
 
 
 def inference_backends(candidates, layout, size: int, images, targets, directory: str):
@@ -282,7 +283,7 @@ def inference_backends(candidates, layout, size: int, images, targets, directory
         for threads in map(int, FLAGS.tflite_threads):
             for setting, options in TFLITE_SETTINGS.items():
                 backends[f"{name}_{setting}_threads{threads}"] = (
-                    name, SettingsTFLiteTranslator(content, threads, options))
+                    name, SettingsTFLiteTranslator(content, layout, threads, options))
     return backends, formats
 
 

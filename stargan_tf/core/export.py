@@ -52,7 +52,8 @@ def to_uint8(images):
 
 
 def require_shape(tensor, name: str, expected: list, meaning: str):
-    """`tensor`, failing at run time with a message naming it when its shape is not `expected` (None: any size).
+    """`tensor`, failing at run time with a message naming it when its shape is not `expected` (None: any size; a
+    None first axis is the batch N, which must not be empty).
 
     TF Serving and signature calls do not check shapes against the signature, so a wrong label width would
     otherwise fail deep inside G's first convolution with a message about filter depths.
@@ -63,10 +64,18 @@ def require_shape(tensor, name: str, expected: list, meaning: str):
     matches += [tf.equal(padded[axis], size) for axis, size in enumerate(expected) if size is not None]
     text = "[" + ", ".join("N" if axis == 0 and size is None else "*" if size is None else str(size)
                            for axis, size in enumerate(expected)) + "]"
-    check = tf.debugging.Assert(tf.reduce_all(tf.stack(matches)),
-                                [f"{name}: expected shape {text} ({meaning}); got shape", shape], summarize=8)
-    with tf.control_dependencies([check]):
+    checks = [tf.debugging.Assert(tf.reduce_all(tf.stack(matches)),
+                                  [f"{name}: expected shape {text} ({meaning}); got shape", shape], summarize=8)]
+    if expected and expected[0] is None:
+        checks.append(tf.debugging.Assert((tf.size(shape) != len(expected)) | (padded[0] > 0),
+                                          [empty_batch_message(name)]))
+    with tf.control_dependencies(checks):
         return tf.identity(tensor)
+
+
+def empty_batch_message(name: str) -> str:
+    """What an input of no examples is told, in the graph and before a TFLite model runs."""
+    return f"{name}: expected at least one example; got an empty batch (N=0)"
 
 
 def require_same_batch(named: dict):
@@ -238,7 +247,10 @@ def tflite_signature(model_content: bytes, signature: str, num_threads: int | No
 
 def run_per_example(runner, **inputs) -> np.ndarray:
     """Runs a TFLite signature (shapes fixed at batch 1) on each row of the batched inputs: 'translated' [N,...]."""
-    count = len(next(iter(inputs.values())))
+    name, first = next(iter(inputs.items()))
+    count = len(first)
+    if count == 0:
+        raise ValueError(empty_batch_message(name))
     return np.concatenate([runner(**{name: value[i:i + 1] for name, value in inputs.items()})["translated"]
                            for i in range(count)])
 

@@ -1,5 +1,5 @@
-"""People's own photos: reading, listing and writing them, what the model sees of them, and the base of every
-family's photo translator.
+"""People's own photos: what the model sees of them, writing its translations, and the base of every family's photo
+translator (the files themselves: core.photo_files).
 
 A translator uses a model through its signatures, the way a TF Serving client does, whether they come from a
 SavedModel or from a checkpoint traced alike: a checkpoint and its export translate a photo identically.
@@ -10,29 +10,25 @@ translations are pasted back into the photo at its own resolution; or the photo'
 from __future__ import annotations
 
 import dataclasses
+import io
 import logging
 import os
-import tempfile
 
 import keras
 import numpy as np
 import tensorflow as tf
-from PIL import Image, ImageOps
+from PIL import Image
 
 from stargan_tf.core import faces
 from stargan_tf.core.export import SQUARE, crop_and_resize, to_uint8
-from stargan_tf.core.grids import save_png, tile_grid
-from stargan_tf.data.files import IMAGE_EXTENSIONS
+from stargan_tf.core.grids import tile_grid
+from stargan_tf.core.photo_files import (DEFAULT_MAX_PIXELS, Report, TranslateError, output_stems, read_photo,
+                                         write_output)
 
 logger = logging.getLogger("stargan_tf")
 
-PHOTO_EXTENSIONS = IMAGE_EXTENSIONS + (".webp",)
 ALIGN_MODES = ("auto", "face", "center", "none")
 GIF_FRAME_MS = 150
-
-
-class TranslateError(ValueError):
-    """A model, photo, attribute name or output path cannot be used; the message names it."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,6 +41,7 @@ class PhotoOptions:
     max_faces: int = 0  # 0: every face found
     interpolate: int = 0  # frames of an interpolation strip; 0: none
     progress: bool = False
+    max_pixels: int = DEFAULT_MAX_PIXELS  # larger photos are refused from their header, undecoded
 
     def resolve(self) -> "PhotoOptions":
         """The options checked (errors name the flag), with auto turned into center, with one warning, when mtcnn
@@ -54,6 +51,8 @@ class PhotoOptions:
         if self.min_face_size < 1 or self.max_faces < 0:
             raise TranslateError(f"--min_face_size={self.min_face_size} must be at least 1 and "
                                  f"--max_faces={self.max_faces} at least 0 (0: every face)")
+        if self.max_pixels < 1:
+            raise TranslateError(f"--max_pixels={self.max_pixels}: the most pixels a photo may have, at least 1")
         if self.interpolate < 0 or self.interpolate == 1:
             raise TranslateError(f"--interpolate={self.interpolate}: the number of frames, at least 2 (0: none)")
         if self.align in ("auto", "face"):
@@ -145,69 +144,24 @@ class ServedModel:
         return PhotoInputs(photo, (self.model_input(photo),))
 
 
-def read_photo(path: str) -> np.ndarray:
-    """Any JPEG/PNG/BMP/WebP/GIF as uint8 RGB [H,W,3]: EXIF rotation applied, alpha dropped, gray expanded."""
-    try:
-        with Image.open(path) as image:
-            return np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
-    except (OSError, ValueError, Image.DecompressionBombError) as error:
-        raise TranslateError(f"{path}: not a readable image ({error.__class__.__name__}: {error})") from error
-
-
-def list_photos(path: str, flag: str = "--input") -> list[str]:
-    """path itself, or the image files of a folder (by extension, sorted); errors name the flag."""
-    if os.path.isfile(path):
-        return [path]
-    if not os.path.isdir(path):
-        raise TranslateError(f"{flag}={path}: no such file or folder")
-    photos = sorted(os.path.join(path, name) for name in os.listdir(path)
-                    if name.lower().endswith(PHOTO_EXTENSIONS) and not name.startswith("."))
-    if not photos:
-        raise TranslateError(f"{flag}={path}: no image files ({', '.join(PHOTO_EXTENSIONS)})")
-    return photos
-
-
-def prepare_output_dir(path: str) -> None:
-    """Creates the output folder and checks that files can be written there, before any work is done."""
-    try:
-        os.makedirs(path, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path):
-            pass
-    except OSError as error:
-        raise TranslateError(f"--output={path}: cannot write there ({error.__class__.__name__}: {error})") from error
-
-
 def split_names(text: str) -> list[str]:
     """The non-empty names of a comma-separated list, stripped."""
     return [name.strip() for name in text.split(",") if name.strip()]
 
 
-@dataclasses.dataclass
-class Report:
-    """Files written and photos skipped (path, reason): unreadable, or unusable under --align."""
-
-    written: list = dataclasses.field(default_factory=list)
-    skipped: list = dataclasses.field(default_factory=list)
-
-
-def output_stems(paths: list[str]) -> list[str]:
-    """File stems for outputs, with the extension kept where two inputs share a stem (a.jpg, a.png)."""
-    stems = [os.path.splitext(os.path.basename(path))[0] for path in paths]
-    return [stem if stems.count(stem) == 1 else os.path.basename(path).replace(".", "_")
-            for stem, path in zip(stems, paths)]
-
-
 def photo_inputs(served: ServedModel, paths: list[str], report: Report, options: PhotoOptions):
-    """(output stem, PhotoInputs) of each usable photo; the others are recorded in the report and skipped."""
+    """(output stem, PhotoInputs) of each usable photo; the others are recorded in the report and skipped. A photo is
+    recorded as translated when the caller asks for the next one: its outputs are written by then."""
     progress_bar = keras.utils.Progbar(len(paths), unit_name="photo") if options.progress else None
     for index, (path, stem) in enumerate(zip(paths, output_stems(paths))):
         try:
-            inputs = served.inputs(read_photo(path), path, options)
+            inputs = served.inputs(read_photo(path, options.max_pixels), path, options)
         except TranslateError as error:
             report.skipped.append((path, str(error)))
             inputs = None
         if inputs is not None:
             yield stem, inputs
+            report.translated.append(path)
         if progress_bar is not None:
             progress_bar.update(index + 1)
 
@@ -218,10 +172,16 @@ def linear_steps(start: np.ndarray, end: np.ndarray, count: int) -> np.ndarray:
     return (start + fractions * (np.asarray(end, np.float32) - start)).astype(np.float32)
 
 
+def encoded(image: Image.Image, file_format: str, **params) -> bytes:
+    """An image's file contents in a format (PNG, GIF), encoded in memory so that write_output writes it whole."""
+    buffer = io.BytesIO()
+    image.save(buffer, file_format, **params)
+    return buffer.getvalue()
+
+
 def save_output(image: np.ndarray, path: str, report: Report) -> None:
-    """Writes a PNG and records it in the report."""
-    save_png(image, path)
-    report.written.append(path)
+    """Writes a PNG (whole or not at all: write_output) and records it in the report."""
+    write_output(path, encoded(Image.fromarray(image), "PNG"), report)
 
 
 def save_translations(inputs: PhotoInputs, names, outputs: np.ndarray, output_dir: str, stem: str,
@@ -237,7 +197,6 @@ def save_interpolation(inputs: PhotoInputs, steps: np.ndarray, output_dir: str, 
     picture, looping forever). steps: uint8 [len(model_inputs), N, S,S,3]."""
     save_output(tile_grid(steps), os.path.join(output_dir, f"{name}_strip.png"), report)
     frames = [Image.fromarray(inputs.picture(steps[:, index])) for index in range(steps.shape[1])]
-    path = os.path.join(output_dir, f"{name}.gif")
     # Pillow merges identical consecutive frames (summing their durations), so the timing stays the same.
-    frames[0].save(path, save_all=True, append_images=frames[1:], loop=0, duration=GIF_FRAME_MS)
-    report.written.append(path)
+    gif = encoded(frames[0], "GIF", save_all=True, append_images=frames[1:], loop=0, duration=GIF_FRAME_MS)
+    write_output(os.path.join(output_dir, f"{name}.gif"), gif, report)

@@ -59,26 +59,30 @@ def _saved_model_dir(path: str) -> str | None:
     return os.path.join(path, str(max(versions))) if versions else None
 
 
-def load_translator(path: str, flag: str = "--model"):
-    """The photo translator of any family from a checkpoint directory (run.json + ckpt-*), a SavedModel, or a
-    TF Serving model folder; a checkpoint is used through the signatures its export would have."""
+def load_translator(path: str, flag: str = "--model", checkpoint: str = ""):
+    """The photo translator of any family from a checkpoint directory (run.json + ckpt-*; `checkpoint`, e.g. ckpt-4,
+    picks one, default the newest), a SavedModel, or a TF Serving model folder; a checkpoint is used through the
+    signatures its export would have."""
     import tensorflow as tf
 
-    from stargan_tf.core.photos import TranslateError
-    from stargan_tf.core.run_dir import RUN_FILE
+    from stargan_tf.core.photo_files import TranslateError
+    from stargan_tf.core.run_dir import RUN_FILE, chosen_checkpoint
 
     if not os.path.isdir(path):
         raise TranslateError(f"{flag}={path}: no such directory")
     if os.path.isfile(os.path.join(path, RUN_FILE)):
         family = for_run(path)
-        model = family.serving_model(path, crop_size=0, options={})
+        model = family.serving_model(path, crop_size=0, options={}, checkpoint=checkpoint)
         signatures = {name: tf.function(function, input_signature=spec)
                       for name, (function, spec) in model.endpoints().items()}
-        return family.translator(signatures, f"checkpoint {tf.train.latest_checkpoint(path)}", model)
+        return family.translator(signatures, f"checkpoint {chosen_checkpoint(path, checkpoint)}", model)
     saved_model = _saved_model_dir(path)
     if saved_model is None:
         raise TranslateError(f"{flag}={path} is neither a checkpoint directory (with {RUN_FILE} and ckpt-* files) "
                              f"nor a SavedModel (saved_model.pb, or numbered versions holding one)")
+    if checkpoint:
+        raise TranslateError(f"--checkpoint={checkpoint}: only for a checkpoint directory; {flag}={path} is a "
+                             f"SavedModel")
     signatures = tf.saved_model.load(saved_model).signatures
     try:
         family = for_signatures(signatures, f"{flag}={saved_model}")

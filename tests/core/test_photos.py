@@ -7,7 +7,8 @@ from PIL import Image
 
 from stargan_tf.core import faces
 from stargan_tf.core.export import SQUARE, crop_and_resize, to_uint8
-from stargan_tf.core.photos import PhotoInputs, PhotoOptions, Report, TranslateError, linear_steps, save_interpolation
+from stargan_tf.core.photo_files import Report, TranslateError
+from stargan_tf.core.photos import PhotoInputs, PhotoOptions, linear_steps, save_interpolation
 
 
 @pytest.mark.parametrize("crop_size", [SQUARE, 16])

@@ -9,7 +9,7 @@ from conftest import tiny_config
 from stargan_tf import families
 from stargan_tf.core import export
 from stargan_tf.core.grids import grid_layout
-from stargan_tf.core.photos import TranslateError
+from stargan_tf.core.photo_files import TranslateError
 from stargan_tf.families.stargan import translate
 from stargan_tf.families.stargan.serving import ServingModel, TFLiteTranslator
 from stargan_tf.families.stargan.attention import SelfAttention
@@ -54,7 +54,8 @@ def test_attention_saved_model_matches_keras(attention_model, tmp_path):
                                                              ("int8_dynamic", None, 30.0)])
 def test_attention_tflite_parity(attention_model, variant, max_abs_diff, min_psnr):
     serving, images, targets, reference, _ = attention_model
-    result = export.parity(reference, TFLiteTranslator(export.tflite_model(serving, variant))(images, targets))
+    translator = TFLiteTranslator(export.tflite_model(serving, variant), serving.layout)
+    result = export.parity(reference, translator(images, targets))
     if max_abs_diff is not None:
         assert result["max_abs_diff"] <= max_abs_diff, result
     if min_psnr is not None:

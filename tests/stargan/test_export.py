@@ -16,6 +16,8 @@ import urllib.request
 from PIL import Image
 
 from conftest import load_serving_model, tiny_config
+from stargan.test_translate import vector
+from stargan_tf import families
 from stargan_tf.core import export, faces
 from stargan_tf.families.stargan import serving
 from stargan_tf.families.stargan.config import ConfigError
@@ -332,7 +334,8 @@ def test_tflite_variants_have_fixed_shapes_and_match_keras(exported, keras_model
                       "target_labels": ([1, 5], [1, 5], np.float32)}, details
     images, targets = parity_inputs
     reference = keras_model[0].generator(images, targets).numpy()
-    result = export.parity(reference, serving.TFLiteTranslator(content)(images, targets))
+    translator = serving.TFLiteTranslator(content, keras_model[0].layout)
+    result = export.parity(reference, translator(images, targets))
     print(f"TFLite {variant}: {len(content)} bytes, {result}")
     if max_abs_diff is not None:
         assert result["max_abs_diff"] <= max_abs_diff
@@ -374,3 +377,72 @@ def test_labels_signature_lets_a_client_build_joint_label_vectors(joint_saved_mo
     assert json.loads(labels["layout"]) == json.loads(json.dumps(model.layout.to_json()))
     assert int(labels["crop_size"]) == export.SQUARE
     assert json.loads(labels["alignment"]) == json.loads(json.dumps(faces.alignment_description(16, export.SQUARE)))
+
+
+# Target label vectors of the tiny joint model (celeba: 5 attributes, rafd: 8 one-hot classes, then the 2-bit mask).
+RANGE = r"target_labels: expected every label finite and in \[0, 1\] \(1: on, 0: off, a fraction: partial strength\)"
+MASK = (r"target_labels: expected exactly one of the mask labels \(mask:celeba, mask:rafd\) 1 and the others 0 \(the "
+        r"dataset whose labels are given\)")
+ONEHOT = (r"target_labels: the rafd labels \(angry, contemptuous, .*, surprised\) are one-hot: expected one class 1 "
+          r"and the others 0 \(fractions summing to at most 1: partial strength\)")
+BAD_LABELS = [(vector([np.nan, 0, 0, 1, 0], mask=[1, 0]), RANGE), (vector([0, np.inf, 0, 1, 0], mask=[1, 0]), RANGE),
+              (vector([-1, 1, -1, 1, -1], mask=[1, 0]), RANGE),  # CelebA's attribute file says -1 for off
+              (vector([0, 5, 0, 1, 0], mask=[1, 0]), RANGE), (vector([0, 1, 0, 1, 0], mask=[1, 1]), MASK),
+              (vector([0, 1, 0, 1, 0], mask=[0, 0]), MASK),
+              (vector(rafd=[0, 0, 0, 0, 1, 0, 0, 0], mask=[0.5, 0.5]), MASK),
+              (vector(rafd=[1, 0, 0, 0, 1, 0, 0, 0], mask=[0, 1]), ONEHOT)]
+GOOD_LABELS = [vector([0, 0.7, 0, 1, 0], mask=[1, 0]),  # Blond_Hair:0.7, a strength
+               vector(rafd=[0, 0, 0, 0, 0.25, 0, 0.75, 0], mask=[0, 1]),  # an interpolation step from happy to sad
+               vector(rafd=[0] * 8, mask=[0, 1])]  # happy:0
+
+
+@pytest.fixture(scope="module")
+def joint(tiny_checkpoints, joint_saved_model):
+    """The tiny joint model: {signature: fn(target_labels [N, 15]) -> its N outputs} on black photos (the SavedModel's
+    signatures, its TFLite float32)."""
+    signatures = tf.saved_model.load(joint_saved_model).signatures
+    model = families.get("stargan").serving_model(tiny_checkpoints["both"], 0, {})
+    tflite = serving.TFLiteTranslator(export.tflite_model(model, "float32"), model.layout)
+
+    def photos(count, dtype=np.uint8):
+        return tf.constant(np.zeros([count, 16, 16, 3], dtype))
+
+    return {"serving_default": lambda labels: signatures["serving_default"](
+                image=photos(len(labels)), target_labels=tf.constant(labels))["translated"],
+            "translate_float": lambda labels: signatures["translate_float"](
+                image=photos(len(labels), np.float32), target_labels=tf.constant(labels))["translated"],
+            "translate_bytes": lambda labels: signatures["translate_bytes"](
+                image_bytes=tf.constant(export.encoded_photos(photos(len(labels)))),
+                target_labels=tf.constant(labels))["translated_bytes"],
+            "tflite": lambda labels: tflite(photos(len(labels), np.float32).numpy(), labels)}
+
+
+@pytest.mark.parametrize("labels, message", BAD_LABELS)
+def test_every_translating_signature_and_tflite_refuse_labels_outside_the_layout_naming_target_labels(joint, labels,
+                                                                                                     message):
+    batch = np.stack([GOOD_LABELS[0], labels])  # example 1 is bad
+    for name, translate in joint.items():
+        error = ValueError if name == "tflite" else tf.errors.InvalidArgumentError
+        with pytest.raises(error, match=message + r"; got, in example\(s\)"):
+            translate(batch)
+
+
+def test_strengths_interpolations_and_strength_zero_are_valid_labels_and_an_empty_batch_is_named(joint):
+    for name, translate in joint.items():
+        assert len(translate(np.stack(GOOD_LABELS))) == 3, name
+        error = ValueError if name == "tflite" else tf.errors.InvalidArgumentError
+        with pytest.raises(error, match=r"(image|image_bytes|target_labels): expected at least one example; got an "
+                                        r"empty batch \(N=0\)"):
+            translate(np.zeros([0, 15], np.float32))
+
+
+def test_saved_model_cli_shows_why_target_labels_are_refused(joint_saved_model, tmp_path):
+    np.save(tmp_path / "photo.npy", np.zeros([1, 16, 16, 3], np.uint8))
+    np.save(tmp_path / "target.npy", vector([0, 1, 0, 1, 0], mask=[1, 1])[None])
+    run = subprocess.run([saved_model_cli(), "run", "--dir", joint_saved_model, "--tag_set", "serve",
+                          "--signature_def", "serving_default", "--inputs",
+                          f"image={tmp_path / 'photo.npy'};target_labels={tmp_path / 'target.npy'}",
+                          "--outdir", str(tmp_path / "out")],
+                         capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}, timeout=300)
+    assert run.returncode != 0
+    assert re.search(MASK + r"; got, in example\(s\)", run.stderr), run.stderr[-3000:]

@@ -16,7 +16,8 @@ from conftest import grid_tiles
 from core.test_faces import square_edge_distance
 from stargan.test_translate import LAYOUT, ROOT, vector
 from stargan_tf import families
-from stargan_tf.core.photos import PhotoOptions, TranslateError, read_photo
+from stargan_tf.core.photo_files import TranslateError, read_photo
+from stargan_tf.core.photos import PhotoOptions
 from stargan_tf.families import load_translator
 from stargan_tf.families.stargan.translate import Targets, Translator, translate_photos
 

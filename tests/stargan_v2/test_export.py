@@ -19,7 +19,7 @@ from stargan_tf.data.labels import make_layout
 from stargan_tf.core.run_dir import write_run_file
 from stargan_tf.core.run_dir import checkpoint_manager
 from stargan_tf.core.trainer import prepare
-from stargan_tf.core.photos import TranslateError
+from stargan_tf.core.photo_files import TranslateError
 from stargan_tf.families import load_translator
 from stargan_tf.families.stargan_v2.translate import StyleTargets, StyleTranslator, translate_styles
 from stargan.test_export import png_pixels, run_script, saved_model_cli
@@ -371,3 +371,14 @@ def test_latent_targets_default_to_every_domain_with_seeded_styles():
     np.testing.assert_array_equal(targets.z, np.random.default_rng(7).standard_normal([3, 4]).astype(np.float32))
 
 
+
+
+def test_an_empty_batch_is_refused_naming_the_input(exported, loaded):
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match=r"(image|domain|z): expected at least one example; got an empty batch \(N=0\)"):
+        loaded.signatures["latent_guided"](image=tf.zeros([0, 20, 30, 3], tf.uint8), domain=tf.zeros([0], tf.int32),
+                                           z=tf.zeros([0, 4]))
+    with open(os.path.join(exported[0], "tflite", "1", "stargan_v2_float32.tflite"), "rb") as f:
+        runner = export_v2.TFLiteStyleTranslator(f.read(), len(DOMAINS))
+    with pytest.raises(ValueError, match=r"^image: expected at least one example; got an empty batch \(N=0\)$"):
+        runner.latent_guided(np.zeros([0, 16, 16, 3], np.float32), np.zeros([0], np.int32), np.zeros([0, 4]))

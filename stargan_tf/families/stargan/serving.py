@@ -20,6 +20,7 @@ from stargan_tf.core.export import (SQUARE, constants, encoded_photos, png_bytes
 from stargan_tf.data.labels import LabelLayout, sample_targets
 from stargan_tf.families.stargan.config import StarGANConfig
 from stargan_tf.families.stargan.data import load_run_data
+from stargan_tf.families.stargan.label_checks import check_labels, require_valid_labels
 
 TFLITE_SIGNATURE = "translate"
 
@@ -76,8 +77,10 @@ class ServingModel:
         return served_photos(image, "image", self.crop_size, self.image_size)
 
     def _target_labels(self, target_labels):
-        return require_shape(target_labels, "target_labels", [None, self.layout.label_dim],
-                              f"float32 label vectors: {', '.join(self.layout.names)}")
+        """target_labels checked: their shape, then their values (label_checks)."""
+        target_labels = require_shape(target_labels, "target_labels", [None, self.layout.label_dim],
+                                      f"float32 label vectors: {', '.join(self.layout.names)}")
+        return require_valid_labels(target_labels, self.layout)
 
     def _generate(self, x_real, target_labels, image_name: str = "image"):
         """G on model inputs [N,S,S,3] and checked target labels, failing unless their batch sizes match."""
@@ -162,15 +165,19 @@ class ServingModel:
 
 
 class TFLiteTranslator:
-    """Runs a TFLite model from tflite_model one image at a time (its shapes are fixed at batch 1)."""
+    """Runs a TFLite model from tflite_model one image at a time (its shapes are fixed at batch 1), checking target
+    labels against the model's layout first (labels.json beside the file holds it): the TFLite model cannot."""
 
-    def __init__(self, model_content: bytes, num_threads: int | None = None):
+    def __init__(self, model_content: bytes, layout: LabelLayout, num_threads: int | None = None):
         self.run = tflite_signature(model_content, TFLITE_SIGNATURE, num_threads)
+        self.layout = layout
 
     def __call__(self, images, target_labels) -> np.ndarray:
-        """float32 [N,S,S,3] in [-1,1] and [N,C] -> float32 [N,S,S,3]."""
-        return run_per_example(self.run, image=np.asarray(images, np.float32),
-                               target_labels=np.asarray(target_labels, np.float32))
+        """float32 [N,S,S,3] in [-1,1] and [N,C] -> float32 [N,S,S,3]; ValueError naming target_labels when they are
+        not valid label vectors (label_checks)."""
+        target_labels = np.asarray(target_labels, np.float32)
+        check_labels(target_labels, self.layout)
+        return run_per_example(self.run, image=np.asarray(images, np.float32), target_labels=target_labels)
 
 
 def sample_inputs(config: StarGANConfig, layout: LabelLayout, count: int, split: str = "test"):

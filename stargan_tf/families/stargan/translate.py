@@ -14,8 +14,9 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from stargan_tf.core.photos import (PhotoOptions, Report, ServedModel, TranslateError, linear_steps, photo_inputs,
-                                    prepare_output_dir, save_interpolation, save_output, save_translations, split_names)
+from stargan_tf.core.photo_files import Report, TranslateError, prepare_output_dir, stopping_at_output_error
+from stargan_tf.core.photos import (PhotoOptions, ServedModel, linear_steps, photo_inputs, save_interpolation,
+                                    save_output, save_translations, split_names)
 from stargan_tf.data.labels import HAIR_COLORS, MULTILABEL, LabelLayout, sample_targets
 from stargan_tf.families.stargan.attention_maps import attention_grid
 from stargan_tf.families.stargan.samples import draw_translation_grid
@@ -244,7 +245,7 @@ def translate_photos(translator: Translator, paths: list[str], output_dir: str, 
     With options.interpolate N, also <stem>_<target>_strip.png and <stem>_<target>.gif: N label vectors from the
     photo's own labels to the target (core.photos.save_interpolation). With attention_query, also
     <stem>_attention.png (see attention_picture). Photos that cannot be used are recorded in the report and
-    skipped; the others are still translated.
+    skipped; the others are still translated. An output that cannot be written stops it (report.failure).
     """
     options = options.resolve()
     if attention_query is not None:
@@ -256,24 +257,26 @@ def translate_photos(translator: Translator, paths: list[str], output_dir: str, 
     predict = own_labels and targets.source is None and translator.can_classify
     prepare_output_dir(output_dir)
     report = Report()
-    for stem, inputs in photo_inputs(translator, paths, report, options):
-        model_inputs = np.stack(inputs.model_inputs)
-        logits = [translator.logits(model_input) if predict else None for model_input in model_inputs]
-        face_targets = [targets.for_photo(face_logits) for face_logits in logits]
-        names = [name for name, _ in face_targets[0]]
-        outputs = np.stack([translator.translate(model_input, np.stack([vector for _, vector in face]))
-                            for model_input, face in zip(model_inputs, face_targets)])  # [faces, targets, S,S,3]
-        save_translations(inputs, names, outputs, output_dir, stem, report)
-        save_output(draw_translation_grid(model_inputs, outputs, translator.layout, "", names,
-                                          inputs.row_names() if len(model_inputs) > 1 else None),
-                    os.path.join(output_dir, f"{stem}_grid.png"), report)
-        for index, name in enumerate(names if options.interpolate else ()):
-            steps = np.stack([translator.translate(model_input, linear_steps(targets.source_vector(face_logits),
-                                                                             face[index][1], options.interpolate))
-                              for model_input, face_logits, face in zip(model_inputs, logits, face_targets)])
-            save_interpolation(inputs, steps, output_dir, f"{stem}_{name}", report)
-        if attention_query is not None:
-            batches = [(name, np.stack([face[index][1] for face in face_targets])) for index, name in enumerate(names)]
-            save_output(attention_picture(translator, model_inputs, batches, attention_query),
-                        os.path.join(output_dir, f"{stem}_attention.png"), report)
+    with stopping_at_output_error(report):
+        for stem, inputs in photo_inputs(translator, paths, report, options):
+            model_inputs = np.stack(inputs.model_inputs)
+            logits = [translator.logits(model_input) if predict else None for model_input in model_inputs]
+            face_targets = [targets.for_photo(face_logits) for face_logits in logits]
+            names = [name for name, _ in face_targets[0]]
+            outputs = np.stack([translator.translate(model_input, np.stack([vector for _, vector in face]))
+                                for model_input, face in zip(model_inputs, face_targets)])  # [faces, targets, S,S,3]
+            save_translations(inputs, names, outputs, output_dir, stem, report)
+            save_output(draw_translation_grid(model_inputs, outputs, translator.layout, "", names,
+                                              inputs.row_names() if len(model_inputs) > 1 else None),
+                        os.path.join(output_dir, f"{stem}_grid.png"), report)
+            for index, name in enumerate(names if options.interpolate else ()):
+                steps = np.stack([translator.translate(model_input, linear_steps(targets.source_vector(face_logits),
+                                                                                 face[index][1], options.interpolate))
+                                  for model_input, face_logits, face in zip(model_inputs, logits, face_targets)])
+                save_interpolation(inputs, steps, output_dir, f"{stem}_{name}", report)
+            if attention_query is not None:
+                batches = [(name, np.stack([face[index][1] for face in face_targets]))
+                           for index, name in enumerate(names)]
+                save_output(attention_picture(translator, model_inputs, batches, attention_query),
+                            os.path.join(output_dir, f"{stem}_attention.png"), report)
     return report

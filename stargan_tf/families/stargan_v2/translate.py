@@ -11,8 +11,9 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from stargan_tf.core.photos import (PhotoOptions, Report, ServedModel, TranslateError, linear_steps, list_photos,
-                                    output_stems, photo_inputs, prepare_output_dir, read_photo, save_interpolation,
+from stargan_tf.core.photo_files import (Report, TranslateError, list_photos, output_stems, prepare_output_dir,
+                                         read_photo, stopping_at_output_error)
+from stargan_tf.core.photos import (PhotoOptions, ServedModel, linear_steps, photo_inputs, save_interpolation,
                                     save_output, save_translations, split_names)
 from stargan_tf.families.stargan_v2.samples import draw_latent_grid, draw_reference_grid
 from stargan_tf.families.stargan_v2.serving import LATENT, REFERENCE
@@ -99,13 +100,21 @@ def _domain_index(domains, name: str, flag: str) -> int:
     return domains.index(name)
 
 
-def _reference_inputs(translator: StyleTranslator, targets: StyleTargets,
-                      options: PhotoOptions) -> list[tuple[str, np.ndarray]]:
-    """(stem, model input) of each reference photo, aligned as the photos are (its largest face); an unusable
-    reference is an error (it was asked for by name)."""
-    stems = output_stems(list(targets.references))
-    return [(stem, translator.inputs(read_photo(path), path, options).model_inputs[0])
-            for stem, path in zip(stems, targets.references)]
+def _reference_inputs(translator: StyleTranslator, targets: StyleTargets, options: PhotoOptions,
+                      report: Report) -> list[tuple[str, np.ndarray]]:
+    """(stem, model input) of each usable reference photo, aligned as the photos are (its largest face); the others
+    are recorded in the report and skipped, and none usable is an error."""
+    references, skipped = [], []
+    for stem, path in zip(output_stems(list(targets.references)), targets.references):
+        try:
+            photo = read_photo(path, options.max_pixels)
+            references.append((stem, translator.inputs(photo, path, options).model_inputs[0]))
+        except TranslateError as error:
+            skipped.append((path, str(error)))
+    if not references:
+        raise TranslateError(f"--reference: no usable reference photo ({'; '.join(reason for _, reason in skipped)})")
+    report.skipped += skipped
+    return references
 
 
 def translate_styles(translator: StyleTranslator, paths: list[str], output_dir: str, targets: StyleTargets,
@@ -117,8 +126,8 @@ def translate_styles(translator: StyleTranslator, paths: list[str], output_dir: 
     reference_grid.png (the references on top, then a row per model input). With faces aligned (options.align)
     each output is the whole photo with the faces' translations pasted back and references are aligned too;
     otherwise outputs are at model size. With options.interpolate N (latent-guided), also <stem>_<domain>_strip.png
-    and <stem>_<domain>.gif: N latent codes from the first style's to the second's. Photos that cannot be used
-    are recorded and skipped.
+    and <stem>_<domain>.gif: N latent codes from the first style's to the second's. Photos and references that
+    cannot be used are recorded and skipped; an output that cannot be written stops it (report.failure).
     """
     options = options.resolve()
     if options.interpolate and (not targets.latent or len(targets.z) < 2):
@@ -126,39 +135,42 @@ def translate_styles(translator: StyleTranslator, paths: list[str], output_dir: 
                              "latent-guided translation with --num_styles of at least 2 (a reference's style cannot "
                              "be interpolated through the model's signatures)")
     prepare_output_dir(output_dir)
-    references = [] if targets.latent else _reference_inputs(translator, targets, options)
     report, rows = Report(), []
-    for stem, inputs in photo_inputs(translator, paths, report, options):
-        if targets.latent:
-            num_styles = len(targets.z)
-            domains = np.repeat(targets.targets, num_styles)
-            z = np.tile(targets.z, [len(targets.targets), 1])
-            outputs = np.stack([translator.latent_guided(model_input, domains, z)
-                                for model_input in inputs.model_inputs])
-            names = [f"{targets.domain_names[domain]}_style{i % num_styles + 1}" for i, domain in enumerate(domains)]
-        else:
-            domain_name = targets.domain_names[targets.reference_domain]
-            outputs = np.stack([[translator.reference_guided(model_input, reference, targets.reference_domain)
-                                 for _, reference in references] for model_input in inputs.model_inputs])
-            names = [f"{domain_name}_{reference_stem}" for reference_stem, _ in references]
-        save_translations(inputs, names, outputs, output_dir, stem, report)
-        rows += zip(inputs.model_inputs, outputs, inputs.row_names(stem))
-        for domain in targets.targets if options.interpolate else ():
-            z_steps = linear_steps(targets.z[0], targets.z[1], options.interpolate)
-            steps = np.stack([translator.latent_guided(model_input, np.full(len(z_steps), domain), z_steps)
-                              for model_input in inputs.model_inputs])
-            save_interpolation(inputs, steps, output_dir, f"{stem}_{targets.domain_names[domain]}", report)
-    if rows:
-        sources, outputs, row_names = zip(*rows)
-        sources, outputs = np.stack(sources), np.stack(outputs)
-        if targets.latent:
-            grid = draw_latent_grid(sources, outputs, [targets.domain_names[domain] for domain in targets.targets],
-                                    len(targets.z), row_names)
-            name = "latent_grid.png"
-        else:
-            reference_inputs = np.stack([reference for _, reference in references])
-            reference_names = [f"{stem} ({targets.domain_names[targets.reference_domain]})" for stem, _ in references]
-            grid = draw_reference_grid(sources, reference_inputs, outputs, reference_names, row_names)
-            name = "reference_grid.png"
-        save_output(grid, os.path.join(output_dir, name), report)
+    references = [] if targets.latent else _reference_inputs(translator, targets, options, report)
+    with stopping_at_output_error(report):
+        for stem, inputs in photo_inputs(translator, paths, report, options):
+            if targets.latent:
+                num_styles = len(targets.z)
+                domains = np.repeat(targets.targets, num_styles)
+                z = np.tile(targets.z, [len(targets.targets), 1])
+                outputs = np.stack([translator.latent_guided(model_input, domains, z)
+                                    for model_input in inputs.model_inputs])
+                names = [f"{targets.domain_names[domain]}_style{i % num_styles + 1}"
+                         for i, domain in enumerate(domains)]
+            else:
+                domain_name = targets.domain_names[targets.reference_domain]
+                outputs = np.stack([[translator.reference_guided(model_input, reference, targets.reference_domain)
+                                     for _, reference in references] for model_input in inputs.model_inputs])
+                names = [f"{domain_name}_{reference_stem}" for reference_stem, _ in references]
+            save_translations(inputs, names, outputs, output_dir, stem, report)
+            rows += zip(inputs.model_inputs, outputs, inputs.row_names(stem))
+            for domain in targets.targets if options.interpolate else ():
+                z_steps = linear_steps(targets.z[0], targets.z[1], options.interpolate)
+                steps = np.stack([translator.latent_guided(model_input, np.full(len(z_steps), domain), z_steps)
+                                  for model_input in inputs.model_inputs])
+                save_interpolation(inputs, steps, output_dir, f"{stem}_{targets.domain_names[domain]}", report)
+        if rows:
+            sources, outputs, row_names = zip(*rows)
+            sources, outputs = np.stack(sources), np.stack(outputs)
+            if targets.latent:
+                grid = draw_latent_grid(sources, outputs, [targets.domain_names[domain] for domain in targets.targets],
+                                        len(targets.z), row_names)
+                name = "latent_grid.png"
+            else:
+                reference_inputs = np.stack([reference for _, reference in references])
+                domain_name = targets.domain_names[targets.reference_domain]
+                grid = draw_reference_grid(sources, reference_inputs, outputs,
+                                           [f"{stem} ({domain_name})" for stem, _ in references], row_names)
+                name = "reference_grid.png"
+            save_output(grid, os.path.join(output_dir, name), report)
     return report
