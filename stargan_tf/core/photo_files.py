@@ -10,6 +10,7 @@ import dataclasses
 import errno
 import os
 import tempfile
+import warnings
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -41,7 +42,9 @@ def read_photo(path: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
         raise TranslateError(f"{path}: {problem}")
     limit = f"the limit of {max_pixels:,} pixels (--max_pixels); not decoded"
     try:
-        with Image.open(path) as image:  # reads the header only
+        with warnings.catch_warnings(), Image.open(path) as image:  # reads the header only
+            # max_pixels is the limit here: Pillow's own size warning would only repeat it.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             width, height = image.size
             if width * height <= max_pixels:
                 return np.asarray(_eight_bit(ImageOps.exif_transpose(image)).convert("RGB"))
