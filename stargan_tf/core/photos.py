@@ -29,6 +29,8 @@ logger = logging.getLogger("stargan_tf")
 PHOTO_EXTENSIONS = IMAGE_EXTENSIONS + (".webp",)
 ALIGN_MODES = ("auto", "face", "center", "none")
 GIF_FRAME_MS = 150
+# Photos above this are refused before decoding: 40 MP is a 7300x5500 camera photo, about 120 MB as RGB.
+MAX_PIXELS = 40_000_000
 
 
 class TranslateError(ValueError):
@@ -146,6 +148,26 @@ def read_photo(path: str) -> np.ndarray:
             return np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
     except (OSError, ValueError, Image.DecompressionBombError) as error:
         raise TranslateError(f"{path}: not a readable image ({error.__class__.__name__}: {error})") from error
+
+
+def check_photo_size(path_or_image, max_pixels: int = MAX_PIXELS, name: str | None = None) -> None:
+    """Raises TranslateError naming the photo unless width x height is at most max_pixels; a path is measured from
+    its header, before decoding, so a huge photo costs no memory. path_or_image: a path, a PIL image or an array;
+    name: how messages call it (default: the path, or 'photo')."""
+    if isinstance(path_or_image, np.ndarray):
+        (height, width), name = path_or_image.shape[:2], name or "photo"
+    elif isinstance(path_or_image, Image.Image):
+        (width, height), name = path_or_image.size, name or "photo"
+    else:
+        name = name or str(path_or_image)
+        try:
+            with Image.open(path_or_image) as image:
+                width, height = image.size
+        except (OSError, ValueError, Image.DecompressionBombError) as error:
+            raise TranslateError(f"{name}: not a readable image ({error.__class__.__name__}: {error})") from error
+    if width * height > max_pixels:
+        raise TranslateError(f"{name}: {width}x{height} pixels ({width * height / 1e6:.1f} megapixels) is more than "
+                             f"the limit of {max_pixels / 1e6:g} megapixels: resize it first")
 
 
 def list_photos(path: str, flag: str = "--input") -> list[str]:
