@@ -166,7 +166,7 @@ def check_photo_size(path_or_image, max_pixels: int = MAX_PIXELS, name: str | No
         except (OSError, ValueError, Image.DecompressionBombError) as error:
             raise TranslateError(f"{name}: not a readable image ({error.__class__.__name__}: {error})") from error
     if width * height > max_pixels:
-        raise TranslateError(f"{name}: {width}x{height} pixels ({width * height / 1e6:.1f} megapixels) is more than "
+        raise TranslateError(f"{name}: {width}x{height} pixels ({width * height / 1e6:.3g} megapixels) is more than "
                              f"the limit of {max_pixels / 1e6:g} megapixels: resize it first")
 
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from stargan_tf.core import demo
 from stargan_tf.core.photos import TranslateError
-from stargan_tf.data.labels import MULTILABEL, Segment
+from stargan_tf.data.labels import HAIR_COLORS, MULTILABEL, Segment
 from stargan_tf.families.stargan.translate import Targets, Translator, face_logits, translate_targets
 
 TITLES = {"celeba": "CelebA attributes", "rafd": "RaFD expression"}  # how the page names each dataset's labels
@@ -165,8 +165,9 @@ class StarGANPage:
             demo.on_model(photo.change, self.on_upload, [photo], [state, status, *labels])
             demo.on_model(button.click, self.on_translate, [photo, state, dataset, *labels, *strengths],
                           [state, status, result, faces])
-            dataset.change(lambda chosen: [gr.update(visible=s.dataset == chosen) for s in self.segments], [dataset],
-                           groups)
+            if len(groups) > 1:
+                dataset.change(lambda chosen: [gr.update(visible=s.dataset == chosen) for s in self.segments],
+                               [dataset], groups, queue=False, api_visibility="private")
         return blocks
 
 
@@ -187,9 +188,27 @@ def _segment_fields(segment: Segment) -> tuple[list, list]:
             with gr.Row():
                 labels.append(gr.Checkbox(label=name, elem_id=f"label-{name}"))
                 strengths.append(slider(f"{name} strength"))
+        _exclusive([box for box, name in zip(labels, segment.names) if name in HAIR_COLORS])
         return labels, strengths
     title = TITLES.get(segment.dataset, segment.dataset)
     return [gr.Radio(list(segment.names), label=title, elem_id=f"label-{segment.dataset}")], [slider(f"{title} strength")]
+
+
+def _exclusive(boxes: list) -> None:
+    """Ticking one of the boxes unticks the others, as the translation does (a hair colour clears the others)."""
+    for box in boxes:
+        others = [other for other in boxes if other is not box]
+        if others:
+            box.input(_untick(len(others)), [box], others, queue=False, api_visibility="private")
+
+
+def _untick(count: int):
+    """The handler of a box that unticks `count` other boxes when it is ticked (Gradio: one output, one value)."""
+    def untick(ticked: bool):
+        updates = [False if ticked else gr.update()] * count
+        return updates if count > 1 else updates[0]
+
+    return untick
 
 
 def build_page(translator: Translator, settings: demo.DemoSettings) -> gr.Blocks:
