@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
+import logging
 import os
 import tempfile
 
@@ -46,7 +48,7 @@ class DemoSettings:
 class UploadedPhoto:
     """An uploaded photo as the model sees it, with a sentence saying what was done (faces aligned, or the crop)."""
 
-    path: str
+    digest: str  # of the file's bytes: the same photo uploaded again is not read again
     name: str
     inputs: PhotoInputs
     message: str
@@ -119,7 +121,22 @@ def read_upload(served: ServedModel, value, settings: DemoSettings, what: str = 
         raise TranslateError(str(error).replace(path, name)) from None
     options = settings.photo_options()
     inputs = served.inputs(photo, name, options)
-    return UploadedPhoto(path, name, inputs, face_message(served, inputs, name, settings, options.align))
+    return UploadedPhoto(file_digest(path), name, inputs, face_message(served, inputs, name, settings, options.align))
+
+
+def file_digest(path: str) -> str:
+    """The SHA-256 of a file's bytes."""
+    with open(path, "rb") as file:
+        return hashlib.sha256(file.read()).hexdigest()
+
+
+def cached_upload(served: ServedModel, value, cached: UploadedPhoto | None, settings: DemoSettings) -> UploadedPhoto:
+    """cached if the photo field holds the same photo (by content), else the upload read afresh (read_upload)."""
+    uploaded = uploaded_file(value)
+    if cached is not None and uploaded is not None and os.path.isfile(uploaded[0]) \
+            and file_digest(uploaded[0]) == cached.digest:
+        return cached
+    return read_upload(served, value, settings)
 
 
 def warm_up(served: ServedModel, settings: DemoSettings, translate_fn) -> None:
@@ -156,5 +173,6 @@ def request_dir() -> str:
 def launch(blocks: gr.Blocks, host: str, port: int, block: bool = True):
     """Serves the page on host:port with no share link, no server-side rendering (it would need Node.js) and
     system fonts; block=False returns at once (tests). Returns Gradio's (app, local URL, share URL)."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per request Gradio makes to itself
     return blocks.launch(server_name=host, server_port=port, share=False, theme=theme(), ssr_mode=False,
                          prevent_thread_lock=not block, quiet=not block, footer_links=[])

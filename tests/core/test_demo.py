@@ -48,8 +48,8 @@ def test_upload_messages(translator, tmp_path):
         demo.read_upload(translator, None, settings)
     with pytest.raises(TranslateError, match=r"^notes.png: not a readable image \(UnidentifiedImageError"):
         demo.read_upload(translator, upload(tmp_path / "notes.png"), settings)
-    with pytest.raises(TranslateError, match=r"^big.png: 101x100 pixels \(0.0101 megapixels\) is more than the limit of "
-                                             r"0.01 megapixels: resize it first"):
+    with pytest.raises(TranslateError, match=r"^big.png: 101x100 pixels \(0.0101 megapixels\) is more than the limit "
+                                             r"of 0.01 megapixels: resize it first"):
         demo.read_upload(translator, upload(tmp_path / "big.png"), settings)
     photo = demo.read_upload(translator, upload(tmp_path / "blank.png"), settings)
     if settings.photo_options().align == "auto":

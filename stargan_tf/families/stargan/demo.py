@@ -44,9 +44,12 @@ class StarGANPage:
         self.translator, self.settings = translator, settings
         self.segments = translator.layout.segments
 
-    def analyze(self, value) -> Analysis:
-        """The uploaded photo prepared and its faces' own labels predicted; TranslateError saying what is wrong."""
-        photo = demo.read_upload(self.translator, value, self.settings)
+    def analyze(self, value, cached: Analysis | None = None) -> Analysis:
+        """The uploaded photo prepared and its faces' own labels predicted (cached if it is the same photo);
+        TranslateError saying what is wrong."""
+        photo = demo.cached_upload(self.translator, value, cached and cached.photo, self.settings)
+        if cached is not None and photo is cached.photo:
+            return cached
         return Analysis(photo, face_logits(self.translator, photo.inputs.model_inputs))
 
     def own_values(self, analysis: Analysis, segment: Segment) -> np.ndarray:
@@ -110,9 +113,7 @@ class StarGANPage:
         values (label fields first, then strengths, in segment order); an error and no images otherwise."""
         analysis = state
         try:
-            uploaded = demo.uploaded_file(value)
-            if analysis is None or uploaded is None or analysis.photo.path != uploaded[0]:
-                analysis = self.analyze(value)
+            analysis = self.analyze(value, analysis)
             segment = self.translator.layout.segment(dataset)
             wanted, strengths = self.wanted(segment, *self._fields(segment, fields))
             text = edit_text(segment, self.own_values(analysis, segment), wanted, strengths)
@@ -191,7 +192,8 @@ def _segment_fields(segment: Segment) -> tuple[list, list]:
         _exclusive([box for box, name in zip(labels, segment.names) if name in HAIR_COLORS])
         return labels, strengths
     title = TITLES.get(segment.dataset, segment.dataset)
-    return [gr.Radio(list(segment.names), label=title, elem_id=f"label-{segment.dataset}")], [slider(f"{title} strength")]
+    choice = gr.Radio(list(segment.names), label=title, elem_id=f"label-{segment.dataset}")
+    return [choice], [slider(f"{title} strength")]
 
 
 def _exclusive(boxes: list) -> None:

@@ -65,9 +65,7 @@ class StarGANv2Page:
         otherwise."""
         photo = state
         try:
-            uploaded = demo.uploaded_file(value)
-            if photo is None or uploaded is None or photo.path != uploaded[0]:
-                photo = demo.read_upload(self.translator, value, self.settings)
+            photo = demo.cached_upload(self.translator, value, photo, self.settings)
             model_inputs = np.stack(photo.inputs.model_inputs)
             frames = int(frames or 0)
             if reference:
@@ -131,7 +129,8 @@ class StarGANv2Page:
             with gr.Row():
                 strip = demo.image_output("Interpolation strip", "strip")
                 gif = demo.image_output("Interpolation GIF", "gif")
-            inputs, outputs = [photo, state, domain, seed, reference, frames], [state, status, result, faces, strip, gif]
+            inputs = [photo, state, domain, seed, reference, frames]
+            outputs = [state, status, result, faces, strip, gif]
             demo.on_model(photo.change, self.on_upload, [photo], [state, status])
             demo.on_model(button.click, self.on_translate, inputs, outputs)
             demo.on_model(new_style.click(new_seed, None, seed, queue=False).then, self.on_translate, inputs, outputs)
