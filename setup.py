@@ -32,7 +32,7 @@ setup(
         "serving": ["ai-edge-litert", "tensorflow-serving-api"],
         # Finds faces and their landmarks in people's photos (the weights ship in the wheel).
         "faces": ["mtcnn>=1.0.0", "lz4"],
-        # The demo page (stargan-demo): Gradio 6 (its launch() takes the theme), and mtcnn to find the faces in uploaded photos.
+        # The demo page (stargan-demo): Gradio 6 (its launch() takes the theme), mtcnn for the faces in the photos.
         "demo": ["gradio>=6", "mtcnn>=1.0.0", "lz4"],
         # PyTorch only for the tests of the official-checkpoint import (a reference model to compare with);
         # the import itself reads the files with the standard library. Selenium drives Chromium (Debian's chromium

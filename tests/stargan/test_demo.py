@@ -152,7 +152,7 @@ def wait_for(browser, condition, what: str, timeout: float = 60):
     from selenium.webdriver.support.ui import WebDriverWait
 
     try:
-        return WebDriverWait(browser, timeout).until(lambda _: condition())
+        return WebDriverWait(browser, timeout, poll_frequency=0.05).until(lambda _: condition())
     except TimeoutException:
         pytest.fail(f"waited {timeout} s for {what}; the status line: {status_text(browser)!r}")
 
