@@ -148,11 +148,16 @@ def warm_up(served: ServedModel, settings: DemoSettings, translate_fn) -> None:
     translate_fn(served.model_input(photo))
 
 
+def face_grid(tiles, column_names) -> np.ndarray:
+    """Model-size images of each face (uint8 [faces, columns, S,S,3]) as a labelled grid, enlarged to be seen; rows
+    named when there are several faces."""
+    rows = [f"face {index + 1}" for index in range(len(tiles))] if len(tiles) > 1 else None
+    return labelled_grid(np.asarray(tiles), column_names, rows)
+
+
 def before_after(model_inputs, translations) -> np.ndarray:
     """The faces as the model sees them (uint8 [N,S,S,3]) beside their translations, a row per face, labelled."""
-    tiles = np.stack([np.asarray(model_inputs), np.asarray(translations)], axis=1)
-    rows = [f"face {index + 1}" for index in range(len(tiles))] if len(tiles) > 1 else None
-    return labelled_grid(tiles, ["before", "after"], rows)
+    return face_grid(np.stack([np.asarray(model_inputs), np.asarray(translations)], axis=1), ["before", "after"])
 
 
 def error_text(error: Exception) -> str:

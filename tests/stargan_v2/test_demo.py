@@ -39,9 +39,8 @@ def test_a_seed_gives_translate_s_first_style_and_the_strip_runs_to_its_second(p
     assert faces.shape[1] == 2 * 96
     _, message, same, _, strip, gif = page.on_translate(photos["noise"], state, "sad", 7, None, 4)
     np.testing.assert_array_equal(same, result)
-    strip = np.asarray(Image.open(strip))
-    assert strip.shape == (16, 4 * 16, 3)
-    np.testing.assert_array_equal(strip[:, :16], result)
+    assert strip.shape == (40 + 96, 4 * 96, 3)  # a header of column names, then 16 px tiles enlarged 6x
+    np.testing.assert_array_equal(strip[40:, :96], result.repeat(6, axis=0).repeat(6, axis=1))
     with Image.open(gif) as frames:
         assert frames.n_frames == 4
 
@@ -59,6 +58,8 @@ def test_a_reference_s_style_and_the_messages(page, photos):
     assert page.on_translate(photos["noise"], None, "sad", 0, photos["notes"], 0)[1].startswith(
         "**Error:** notes.png: not a readable image")
     assert page.on_translate(None, None, "sad", 0, None, 0)[1] == "**Error:** Upload a photo first."
+    assert page.on_translate(photos["noise"], None, "sad", 0, None, 1)[1].startswith(
+        "**Error:** Interpolation frames: 1 frame is no interpolation")
     assert parse_seed(12.0) == 12
 
 

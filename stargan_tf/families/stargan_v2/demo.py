@@ -68,6 +68,8 @@ class StarGANv2Page:
             photo = demo.cached_upload(self.translator, value, photo, self.settings)
             model_inputs = np.stack(photo.inputs.model_inputs)
             frames = int(frames or 0)
+            if frames == 1:
+                raise TranslateError("Interpolation frames: 1 frame is no interpolation; give 2 or more (0: none).")
             if reference:
                 outputs, how, strip, gif = self.reference_guided(model_inputs, domain, reference, frames)
             else:
@@ -78,7 +80,8 @@ class StarGANv2Page:
                 demo.before_after(model_inputs, outputs), strip, gif]
 
     def latent_guided(self, photo: demo.UploadedPhoto, model_inputs, domain: str, seed: int, frames: int):
-        """(outputs uint8 [faces,S,S,3], how it was done, strip path, GIF path (None without frames))."""
+        """(outputs uint8 [faces,S,S,3], how it was done, the strip (enlarged, a row per face), the GIF's path; None
+        for both without frames)."""
         targets = StyleTargets.parse(self.translator, target=domain, num_styles=2 if frames else 1, seed=seed)
         outputs = latent_outputs(self.translator, model_inputs, targets)[1][:, 0]
         if not frames:
@@ -86,9 +89,9 @@ class StarGANv2Page:
         steps = interpolation_steps(self.translator, model_inputs, targets, targets.targets[0], frames)
         folder, name = demo.request_dir(), f"{os.path.splitext(photo.name)[0]}_{domain}"
         save_interpolation(photo.inputs, steps, folder, name, Report())
+        strip = demo.face_grid(steps, ["style 1"] + [""] * (frames - 2) + ["style 2"])
         return (outputs, f"with the random style of seed {seed}; the strip and GIF run in {frames} steps from it to "
-                         f"the seed's second style", os.path.join(folder, f"{name}_strip.png"),
-                os.path.join(folder, f"{name}.gif"))
+                         f"the seed's second style", strip, os.path.join(folder, f"{name}.gif"))
 
     def reference_guided(self, model_inputs, domain: str, reference, frames: int):
         """(outputs uint8 [faces,S,S,3], how it was done, None, None): the reference's style, read in `domain`."""
