@@ -163,7 +163,10 @@ def check_photo_size(path_or_image, max_pixels: int = MAX_PIXELS, name: str | No
         try:
             with Image.open(path_or_image) as image:
                 width, height = image.size
-        except (OSError, ValueError, Image.DecompressionBombError) as error:
+        except Image.DecompressionBombError as error:  # Pillow refuses twice its own limit when opening
+            raise TranslateError(f"{name}: more than the limit of {max_pixels / 1e6:g} megapixels ({error}): resize "
+                                 f"it first") from error
+        except (OSError, ValueError) as error:
             raise TranslateError(f"{name}: not a readable image ({error.__class__.__name__}: {error})") from error
     if width * height > max_pixels:
         raise TranslateError(f"{name}: {width}x{height} pixels ({width * height / 1e6:.3g} megapixels) is more than "

@@ -33,6 +33,10 @@ def test_the_size_check_reads_the_header_only(tmp_path):
                                              r"limit of 40 megapixels: resize it first"):
         check_photo_size(str(tmp_path / "huge.png"))
     check_photo_size(str(tmp_path / "huge.png"), 50_000_000)
+    Image.new("1", (20_000, 10_000)).save(tmp_path / "bomb.png")  # over Pillow's own limit, which refuses to open it
+    with pytest.raises(TranslateError, match=r"bomb.png: more than the limit of 40 megapixels \(Image size "
+                                             r"\(200000000 pixels\) exceeds limit"):
+        check_photo_size(str(tmp_path / "bomb.png"))
     check_photo_size(np.zeros((10, 10, 3), np.uint8), 100)
     with pytest.raises(TranslateError, match=r"photo: 11x10 pixels"):
         check_photo_size(Image.new("RGB", (11, 10)), 100)
