@@ -23,6 +23,7 @@ setup(
         "stargan-evaluate=stargan_tf.commands.evaluate:run",
         "stargan-import-official=stargan_tf.commands.import_official:run",
         "stargan-train-classifier=stargan_tf.commands.train_classifier:run",
+        "stargan-demo=stargan_tf.commands.demo:run",
     ]},
     extras_require={
         "gpu": ["tensorflow[and-cuda]>=2.16"],
@@ -31,9 +32,12 @@ setup(
         "serving": ["ai-edge-litert", "tensorflow-serving-api"],
         # Finds faces and their landmarks in people's photos (the weights ship in the wheel).
         "faces": ["mtcnn>=1.0.0", "lz4"],
+        # The demo page (stargan-demo): Gradio 6 (its launch() takes the theme), mtcnn for the faces in the photos.
+        "demo": ["gradio>=6", "mtcnn>=1.0.0", "lz4"],
         # PyTorch only for the tests of the official-checkpoint import (a reference model to compare with);
-        # the import itself reads the files with the standard library.
+        # the import itself reads the files with the standard library. Selenium drives Chromium (Debian's chromium
+        # and chromium-driver, installed apart) through the demo page; without them that test is skipped.
         "test": ["pytest", "ai-edge-litert", "tensorflow-serving-api", "torch==2.13.0", "mtcnn>=1.0.0", "lz4",
-                 "scikit-image"],
+                 "scikit-image", "gradio>=6", "selenium"],
     },
 )

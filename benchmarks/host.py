@@ -1,4 +1,5 @@
-"""What the benchmark scripts beside it share: the machine a benchmark ran on (recorded with its results), medians."""
+"""What the benchmark scripts beside it share: the machine a benchmark ran on (recorded with its results), medians,
+a StarGAN with random weights."""
 import json
 import os
 import pathlib
@@ -40,3 +41,23 @@ def write_medians(result: dict, path: str) -> None:
         print(f"{step:>16}: {seconds * 1000:8.1f} ms")
     result["machine"]["load_average_at_end"] = os.getloadavg()
     pathlib.Path(path).write_text(json.dumps(result, indent=2) + "\n")
+
+
+def random_translator(preset: str = "quick"):
+    """A preset's StarGAN translator (CelebA attributes; quick: 32x32, paper: 128x128) with random weights, behind
+    its serving signatures."""
+    from stargan_tf.core.export import SQUARE
+    from stargan_tf.data.labels import make_layout
+    from stargan_tf.data.synthetic import SYNTHETIC_CELEBA_ATTRS
+    from stargan_tf.families.stargan import serving
+    from stargan_tf.families.stargan.config import PRESETS, StarGANConfig
+    from stargan_tf.families.stargan.family import build_model
+    from stargan_tf.families.stargan.translate import Translator
+
+    config = StarGANConfig(**{**PRESETS[preset], "dataset": "celeba"})
+    layout = make_layout(["celeba"], SYNTHETIC_CELEBA_ATTRS)
+    model = build_model(config, layout, optimizer=None)
+    served = serving.ServingModel(model.generator, layout, config.image_size, SQUARE, model.discriminator)
+    endpoints = served.endpoints()
+    signatures = {name: tf.function(function, input_signature=spec) for name, (function, spec) in endpoints.items()}
+    return Translator(signatures, f"the {preset} preset's StarGAN, random weights")

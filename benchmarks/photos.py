@@ -12,22 +12,15 @@ import os
 import tempfile
 from importlib.metadata import version
 
-import tensorflow as tf
 from absl import app, flags
 from PIL import Image
 from skimage import data
 
 import host
 from stargan_tf.core import faces
-from stargan_tf.core.export import SQUARE
 from stargan_tf.core.photos import PhotoOptions
-from stargan_tf.data.labels import make_layout
-from stargan_tf.data.synthetic import SYNTHETIC_CELEBA_ATTRS
 from stargan_tf.families import load_translator
-from stargan_tf.families.stargan import serving
-from stargan_tf.families.stargan.config import PRESETS, StarGANConfig
-from stargan_tf.families.stargan.family import build_model
-from stargan_tf.families.stargan.translate import Targets, Translator, translate_photos
+from stargan_tf.families.stargan.translate import Targets, translate_photos
 
 flags.DEFINE_integer("runs", 10, "timed calls per step")
 flags.DEFINE_integer("warmup", 2, "untimed calls per step first (first calls trace the detector's and model's graphs)")
@@ -37,21 +30,10 @@ FLAGS = flags.FLAGS
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "photos.json")
 
 
-def random_quick_translator() -> Translator:
-    """The quick preset's StarGAN (CelebA attributes, 32x32) with random weights, behind its serving signatures."""
-    config = StarGANConfig(**{**PRESETS["quick"], "dataset": "celeba"})
-    layout = make_layout(["celeba"], SYNTHETIC_CELEBA_ATTRS)
-    model = build_model(config, layout, optimizer=None)
-    served = serving.ServingModel(model.generator, layout, config.image_size, SQUARE, model.discriminator)
-    endpoints = served.endpoints()
-    signatures = {name: tf.function(function, input_signature=spec) for name, (function, spec) in endpoints.items()}
-    return Translator(signatures, "the quick preset's StarGAN, random weights")
-
-
 def main(argv):
     del argv
     machine = host.machine()
-    translator = load_translator(FLAGS.model) if FLAGS.model else random_quick_translator()
+    translator = load_translator(FLAGS.model) if FLAGS.model else host.random_translator()
     photo = data.astronaut()
     detector = faces.default_detector()
     (face,) = faces.detect_faces(photo, detector=detector)

@@ -94,6 +94,10 @@ class ModelFamily:
         --interpolate); returns a core.photos.Report."""
         raise NotImplementedError
 
+    def demo_page(self, translator, settings):
+        """The family's demo page (a gradio.Blocks) for a translator; settings: a core.demo.DemoSettings."""
+        raise NotImplementedError
+
     def evaluate(self, directory: str, classifier_dir: str, output_dir: str, classifier_steps: int,
                  inception_weights: str, max_images: int, options: dict, report_name: str = "report",
                  checkpoint: str = "") -> dict:

@@ -52,7 +52,7 @@ def read_photo(path: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
         raise TranslateError(f"{path}: {error}; more than Pillow decodes, whatever {limit}") from error
     except (OSError, ValueError) as error:
         raise TranslateError(f"{path}: not a readable image ({error.__class__.__name__}: {error})") from error
-    raise TranslateError(f"{path}: {width}x{height} pixels ({width * height / 1e6:.1f} megapixels), more than {limit}")
+    raise TranslateError(f"{path}: {width}x{height} pixels ({width * height / 1e6:.3g} megapixels), more than {limit}")
 
 
 def _eight_bit(image: Image.Image) -> Image.Image:

@@ -220,7 +220,7 @@ def test_a_photo_over_max_pixels_is_skipped_naming_it_and_the_others_translated(
     report = translate_photos(translator, list_photos(str(tmp_path / "in")), str(tmp_path / "out"),
                               Targets.parse(translator.layout, target="Male"), PhotoOptions(max_pixels=16 * 20))
     assert report.skipped == [(str(tmp_path / "in" / "large.png"), f"{tmp_path / 'in' / 'large.png'}: 40x30 pixels "
-                               "(0.0 megapixels), more than the limit of 320 pixels (--max_pixels); not decoded")]
+                               "(0.0012 megapixels), more than the limit of 320 pixels (--max_pixels); not decoded")]
     assert report.translated == [str(tmp_path / "in" / "small.png")]
 
 
@@ -295,7 +295,7 @@ def test_translate_script_reports_skips_and_a_write_failure_then_exits_with_one_
     assert result.stdout.splitlines()[-4:] == [
         f"wrote 0 files to {out} (0 of 3 photos, model: checkpoint {tiny_checkpoints['both']}/ckpt-1)",
         "2 file(s) skipped:",
-        f"  {folder / 'huge.png'}: 13000x13000 pixels (169.0 megapixels), more than the limit of 1,000,000 pixels "
+        f"  {folder / 'huge.png'}: 13000x13000 pixels (169 megapixels), more than the limit of 1,000,000 pixels "
         "(--max_pixels); not decoded",
         f"  {folder / 'pipe.jpg'}: a FIFO, not a regular file (never opened)"]
     assert result.stderr.strip().splitlines()[-1] == (f"error: cannot write {out / 'z_Male.png'}: File too large "

@@ -119,6 +119,11 @@ class StarGANFamily(ModelFamily):
             else None
         return translate.translate_photos(translator, photos, output_dir, targets, photo_options, attention_query=query)
 
+    def demo_page(self, translator, settings):
+        from stargan_tf.families.stargan import demo  # gradio: pip install -e ".[demo]"
+
+        return demo.build_page(translator, settings)
+
     def evaluate(self, directory, classifier_dir, output_dir, classifier_steps, inception_weights, max_images, options,
                  report_name="report", checkpoint=""):
         datasets = [name.strip().lower() for name in options.get("dataset", "").split(",") if name.strip()]

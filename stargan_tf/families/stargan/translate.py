@@ -209,8 +209,6 @@ def _dataset_of(layout: LabelLayout, name: str) -> str:
     raise TranslateError(f"unknown attribute {name!r}; this model knows: {', '.join(valid)}")
 
 
-
-
 def check_attention(translator: Translator) -> None:
     """Raises TranslateError unless the model can show attention maps (a checkpoint with self-attention blocks)."""
     if translator.networks is None:
@@ -231,6 +229,20 @@ def attention_picture(translator: Translator, model_inputs: np.ndarray, targets,
     images = model_inputs.astype(np.float32) / 127.5 - 1.0
     grid, _ = attention_grid(generator, discriminator, images, None, translator.layout, None, query, targets)
     return grid
+
+
+def face_logits(translator: Translator, model_inputs, predict: bool = True) -> list:
+    """D_cls logits [logit_dim] of each model input (uint8 [S,S,3]): where its own labels come from; None for
+    each when not predicted (no classify signature, or the labels are given)."""
+    predict = predict and translator.can_classify
+    return [translator.logits(model_input) if predict else None for model_input in model_inputs]
+
+
+def translate_targets(translator: Translator, model_inputs, face_targets) -> np.ndarray:
+    """Each model input translated to its own (name, label vector [C]) targets (Targets.for_photo of its logits):
+    uint8 [faces, targets, S,S,3]."""
+    return np.stack([translator.translate(model_input, np.stack([vector for _, vector in targets]))
+                     for model_input, targets in zip(model_inputs, face_targets)])
 
 
 def translate_photos(translator: Translator, paths: list[str], output_dir: str, targets: Targets,
@@ -260,19 +272,18 @@ def translate_photos(translator: Translator, paths: list[str], output_dir: str, 
     with stopping_at_output_error(report):
         for stem, inputs in photo_inputs(translator, paths, report, options):
             model_inputs = np.stack(inputs.model_inputs)
-            logits = [translator.logits(model_input) if predict else None for model_input in model_inputs]
-            face_targets = [targets.for_photo(face_logits) for face_logits in logits]
+            logits = face_logits(translator, model_inputs, predict)
+            face_targets = [targets.for_photo(own_logits) for own_logits in logits]
             names = [name for name, _ in face_targets[0]]
-            outputs = np.stack([translator.translate(model_input, np.stack([vector for _, vector in face]))
-                                for model_input, face in zip(model_inputs, face_targets)])  # [faces, targets, S,S,3]
+            outputs = translate_targets(translator, model_inputs, face_targets)
             save_translations(inputs, names, outputs, output_dir, stem, report)
             save_output(draw_translation_grid(model_inputs, outputs, translator.layout, "", names,
                                               inputs.row_names() if len(model_inputs) > 1 else None),
                         os.path.join(output_dir, f"{stem}_grid.png"), report)
             for index, name in enumerate(names if options.interpolate else ()):
-                steps = np.stack([translator.translate(model_input, linear_steps(targets.source_vector(face_logits),
+                steps = np.stack([translator.translate(model_input, linear_steps(targets.source_vector(own_logits),
                                                                                  face[index][1], options.interpolate))
-                                  for model_input, face_logits, face in zip(model_inputs, logits, face_targets)])
+                                  for model_input, own_logits, face in zip(model_inputs, logits, face_targets)])
                 save_interpolation(inputs, steps, output_dir, f"{stem}_{name}", report)
             if attention_query is not None:
                 batches = [(name, np.stack([face[index][1] for face in face_targets]))

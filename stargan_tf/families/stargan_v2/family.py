@@ -136,6 +136,11 @@ class StarGANv2Family(ModelFamily):
                                                options.get("reference_domain"))
         return translate.translate_styles(translator, photos, output_dir, targets, photo_options)
 
+    def demo_page(self, translator, settings):
+        from stargan_tf.families.stargan_v2 import demo  # gradio: pip install -e ".[demo]"
+
+        return demo.build_page(translator, settings)
+
     def evaluate(self, directory, classifier_dir, output_dir, classifier_steps, inception_weights, max_images, options,
                  report_name="report", checkpoint=""):
         config, data, model = self.load_run(directory, checkpoint)

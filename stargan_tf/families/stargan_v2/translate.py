@@ -117,6 +117,32 @@ def _reference_inputs(translator: StyleTranslator, targets: StyleTargets, option
     return references
 
 
+def latent_outputs(translator: StyleTranslator, model_inputs, targets: StyleTargets) -> tuple[list[str], np.ndarray]:
+    """(names <domain>_style<i>, outputs uint8 [inputs, domains x styles, S,S,3]): each model input (uint8
+    [S,S,3]) in each target domain with each of the targets' latent codes."""
+    num_styles = len(targets.z)
+    domains = np.repeat(targets.targets, num_styles)
+    z = np.tile(targets.z, [len(targets.targets), 1])
+    outputs = np.stack([translator.latent_guided(model_input, domains, z) for model_input in model_inputs])
+    return [f"{targets.domain_names[domain]}_style{i % num_styles + 1}" for i, domain in enumerate(domains)], outputs
+
+
+def reference_outputs(translator: StyleTranslator, model_inputs, references, domain: int) -> np.ndarray:
+    """Each model input with each reference's style (references: model inputs of that domain): uint8
+    [inputs, references, S,S,3]."""
+    return np.stack([[translator.reference_guided(model_input, reference, domain) for reference in references]
+                     for model_input in model_inputs])
+
+
+def interpolation_steps(translator: StyleTranslator, model_inputs, targets: StyleTargets, domain: int,
+                        frames: int) -> np.ndarray:
+    """Each model input in the domain with latent codes in `frames` steps from the targets' first code to their
+    second: uint8 [inputs, frames, S,S,3]."""
+    z_steps = linear_steps(targets.z[0], targets.z[1], frames)
+    return np.stack([translator.latent_guided(model_input, np.full(len(z_steps), domain), z_steps)
+                     for model_input in model_inputs])
+
+
 def translate_styles(translator: StyleTranslator, paths: list[str], output_dir: str, targets: StyleTargets,
                      options: PhotoOptions = PhotoOptions()) -> Report:
     """Translates each photo; writes each output and one grid of all model inputs, like the paper's figures.
@@ -140,24 +166,16 @@ def translate_styles(translator: StyleTranslator, paths: list[str], output_dir: 
     with stopping_at_output_error(report):
         for stem, inputs in photo_inputs(translator, paths, report, options):
             if targets.latent:
-                num_styles = len(targets.z)
-                domains = np.repeat(targets.targets, num_styles)
-                z = np.tile(targets.z, [len(targets.targets), 1])
-                outputs = np.stack([translator.latent_guided(model_input, domains, z)
-                                    for model_input in inputs.model_inputs])
-                names = [f"{targets.domain_names[domain]}_style{i % num_styles + 1}"
-                         for i, domain in enumerate(domains)]
+                names, outputs = latent_outputs(translator, inputs.model_inputs, targets)
             else:
                 domain_name = targets.domain_names[targets.reference_domain]
-                outputs = np.stack([[translator.reference_guided(model_input, reference, targets.reference_domain)
-                                     for _, reference in references] for model_input in inputs.model_inputs])
+                outputs = reference_outputs(translator, inputs.model_inputs,
+                                            [reference for _, reference in references], targets.reference_domain)
                 names = [f"{domain_name}_{reference_stem}" for reference_stem, _ in references]
             save_translations(inputs, names, outputs, output_dir, stem, report)
             rows += zip(inputs.model_inputs, outputs, inputs.row_names(stem))
             for domain in targets.targets if options.interpolate else ():
-                z_steps = linear_steps(targets.z[0], targets.z[1], options.interpolate)
-                steps = np.stack([translator.latent_guided(model_input, np.full(len(z_steps), domain), z_steps)
-                                  for model_input in inputs.model_inputs])
+                steps = interpolation_steps(translator, inputs.model_inputs, targets, domain, options.interpolate)
                 save_interpolation(inputs, steps, output_dir, f"{stem}_{targets.domain_names[domain]}", report)
         if rows:
             sources, outputs, row_names = zip(*rows)
