@@ -1,10 +1,10 @@
 """Run by core/test_distribute.py in a fresh process (the CPU must be split before TensorFlow starts).
 
 Trains the same tiny model of any family from the same weights on the same batches three ways: model.fit on one
-device, distribute.fit on one device, distribute.fit with MirroredStrategy over 2 logical CPUs. Saves the
-weights, optimizer state and logs of each to an .npz for the test to compare.
+device, distribute.fit on one device (unless the spec says "loop": false), distribute.fit with MirroredStrategy
+over 2 logical CPUs. Saves the weights, optimizer state and logs of each to an .npz for the test to compare.
 
-    python tests/mirrored_run.py OUTPUT.npz '{"model": "stargan", "config": {...}}' [STEPS]
+    python tests/mirrored_run.py OUTPUT.npz '{"model": "stargan", "config": {...}, "loop": true}' [STEPS]
 """
 import json
 import sys
@@ -45,12 +45,13 @@ def main(output, spec, steps=STEPS):
     family = families.get(spec["model"])
     config = family.config_class(**spec["config"]).validate()
     initial, fit_weights, fit_logs = run(family, config, tf.distribute.get_strategy(), True, None, steps)
-    _, loop_weights, loop_logs = run(family, config, tf.distribute.get_strategy(), False, initial, steps)
+    runs = [("fit", fit_weights, fit_logs)]
+    if spec.get("loop", True):
+        runs.append(("loop",) + run(family, config, tf.distribute.get_strategy(), False, initial, steps)[1:])
     mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-    _, mirrored_weights, mirrored_logs = run(family, config, mirrored, False, initial, steps)
+    runs.append(("mirrored",) + run(family, config, mirrored, False, initial, steps)[1:])
     arrays = {"replicas": np.array(mirrored.num_replicas_in_sync), "networks": np.array(len(initial))}
-    for name, weights, logs in (("fit", fit_weights, fit_logs), ("loop", loop_weights, loop_logs),
-                                ("mirrored", mirrored_weights, mirrored_logs)):
+    for name, weights, logs in runs:
         arrays.update({f"{name}/weight{index}": weight for index, weight in enumerate(weights)})
         arrays.update({f"{name}/log/{key}": np.array(values) for key, values in logs.items()})
     arrays.update({f"initial/weight{index}": weight for index, weight in enumerate(initial)})

@@ -202,13 +202,16 @@ class TrainProcess:
         return int(match.group(2)) if match else 0
 
 
-@pytest.mark.parametrize("family", ["stargan", "stargan_v2"])
-def test_sigkill_at_random_moments_and_ctrl_c_never_lose_a_checkpoint(family, tiny_data, tiny_domains, tmp_path):
+# Recovery is the same code for every family: StarGAN gets five kills, StarGAN v2 (a larger checkpoint, slower
+# to start) one inside a save and one at a random moment.
+@pytest.mark.parametrize("family, kills", [("stargan", 5), ("stargan_v2", 2)])
+def test_sigkill_at_random_moments_and_ctrl_c_never_lose_a_checkpoint(family, kills, tiny_data, tiny_domains,
+                                                                      tmp_path):
     family_flags = tiny_flags(family, tiny_data, tiny_domains)
     models = str(tmp_path / "models")
     rng = random.Random(3)
     kill_points, torn, step = [], 0, 0
-    for kill in range(5):
+    for kill in range(kills):
         run = TrainProcess(family_flags, tmp_path, num_iters=100000)
         # Each run resumes from the newest complete checkpoint the previous kill left, then makes progress.
         run.wait_until(lambda: newest_recorded(models) > step, "a new checkpoint")
