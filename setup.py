@@ -38,6 +38,6 @@ setup(
         # the import itself reads the files with the standard library. Selenium drives Chromium (Debian's chromium
         # and chromium-driver, installed apart) through the demo page; without them that test is skipped.
         "test": ["pytest", "ai-edge-litert", "tensorflow-serving-api", "torch==2.13.0", "mtcnn>=1.0.0", "lz4",
-                 "scikit-image", "gradio>=6", "selenium"],
+                 "scikit-image", "gradio>=6", "selenium", "pytest-xdist"],
     },
 )
