@@ -75,5 +75,5 @@ def test_the_command_has_a_help_that_lists_its_flags():
     result = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "demo.py"), "--help"], capture_output=True,
                             text=True, cwd=ROOT, timeout=300, env={**os.environ, "PYTHONPATH": ROOT})
     assert result.returncode == 0 and result.stdout.startswith("usage: stargan-demo --model=DIR")
-    for flag in ("--model", "--host=127.0.0.1", "--port=7860", "--max_pixels=40000000", "--min_face_size=40"):
+    for flag in ("--model", "--host=127.0.0.1", "--port=7860", "--max_pixels=50000000", "--min_face_size=40"):
         assert f"\n  {flag}" in result.stdout
