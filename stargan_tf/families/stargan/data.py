@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 
 import tensorflow as tf
 
@@ -75,6 +76,8 @@ def resolve_data_dirs(config: StarGANConfig) -> StarGANConfig:
     """Fills in the synthetic dataset's directories for every dataset given no directory (creating it once)."""
     needs_celeba = "celeba" in config.datasets and not (config.celeba_image_dir or config.attr_path)
     needs_rafd = "rafd" in config.datasets and not config.rafd_image_dir
+    needs_affectnet = "affectnet" in config.datasets and not (
+        config.affectnet_image_dir or config.affectnet_train_csv or config.affectnet_val_csv)
     updates = {}
     if needs_celeba or needs_rafd:
         from stargan_tf.data.synthetic import ensure_synthetic_data
@@ -87,6 +90,13 @@ def resolve_data_dirs(config: StarGANConfig) -> StarGANConfig:
         logger.info("no data directory given for %s: using the embedded synthetic data in %s",
                     " and ".join(d for d, needed in (("celeba", needs_celeba), ("rafd", needs_rafd)) if needed),
                     data.root)
+    if needs_affectnet:
+        from stargan_tf.data.synthetic_affectnet import ensure_synthetic_affectnet
+
+        image_dir, train_csv, val_csv = ensure_synthetic_affectnet(config.synthetic_cache_dir or None)
+        updates.update(affectnet_image_dir=image_dir, affectnet_train_csv=train_csv, affectnet_val_csv=val_csv)
+        logger.info("no data directory given for affectnet: using the embedded synthetic data in %s",
+                    os.path.dirname(image_dir))
     return dataclasses.replace(config, **updates) if updates else config
 
 
