@@ -32,6 +32,14 @@ def tiny_data(tmp_path_factory) -> TinyData:
     return TinyData(image_dir, attr_path, rafd_dir)
 
 
+@pytest.fixture(scope="session")
+def tiny_affectnet(tmp_path_factory) -> tuple[str, str, str]:
+    """(image folder, training.csv, validation.csv) of 40 + 16 synthetic AffectNet-format photos of 96x80."""
+    from stargan_tf.data.synthetic_affectnet import write_affectnet
+
+    return write_affectnet(tmp_path_factory.mktemp("tiny_affectnet"), 40, 2, seed=0, size=(96, 80))
+
+
 def tiny_config(tiny_data: TinyData, run_dir, **overrides) -> StarGANConfig:
     """A config with tiny networks at 16x16 on the tiny data, writing under run_dir."""
     values = dict(dataset="both", image_size=16, g_conv_dim=4, d_conv_dim=4, g_repeat_num=1, d_repeat_num=2,

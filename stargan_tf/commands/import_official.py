@@ -25,7 +25,8 @@ flags.DEFINE_string("generator", None, "official generator checkpoint, e.g. 2000
 flags.DEFINE_string("discriminator", None, "official discriminator checkpoint, e.g. 200000-D.ckpt (optional: "
                     "without it D is randomly initialised; translation and export need only G)")
 flags.DEFINE_string("output", None, "checkpoint directory to create (must hold no checkpoint yet)", required=True)
-flags.DEFINE_enum("dataset", "celeba", DATASETS, "what the official model was trained on: " + HELP["dataset"])
+flags.DEFINE_enum("dataset", "celeba", DATASETS, "what the official model was trained on: celeba, rafd or both (one "
+                  "model for both datasets with the mask vector); case-insensitive")
 flags.DEFINE_integer("c_dim", 5, HELP["c_dim"])
 flags.DEFINE_integer("c2_dim", 8, "number of RaFD classes (--dataset=rafd or both; an official RaFD-only model's "
                      "--c_dim)")

@@ -85,11 +85,12 @@ class LabelLayout:
         return cls(tuple(Segment(**{**segment, "names": tuple(segment["names"])}) for segment in values["segments"]))
 
 
-def make_layout(datasets, celeba_attrs=(), rafd_classes=()) -> LabelLayout:
-    """The layout for the datasets trained on, in order ('celeba' multi-label, 'rafd' one-hot)."""
+def make_layout(datasets, celeba_attrs=(), rafd_classes=(), affectnet_classes=()) -> LabelLayout:
+    """The layout for the datasets trained on, in order ('celeba' multi-label, 'rafd' and 'affectnet' one-hot)."""
+    classes = {"rafd": tuple(rafd_classes), "affectnet": tuple(affectnet_classes)}
     segments, offset = [], 0
     for dataset in datasets:
-        kind, names = (MULTILABEL, tuple(celeba_attrs)) if dataset == "celeba" else (ONEHOT, tuple(rafd_classes))
+        kind, names = (MULTILABEL, tuple(celeba_attrs)) if dataset == "celeba" else (ONEHOT, classes[dataset])
         segments.append(Segment(dataset, kind, names, offset))
         offset += len(names)
     return LabelLayout(tuple(segments))

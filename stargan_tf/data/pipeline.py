@@ -10,10 +10,17 @@ import tensorflow as tf
 from stargan_tf.data.files import LabeledFiles, decode_image
 from stargan_tf.data.labels import permuted_targets
 
+SQUARE = 0  # crop_size meaning "the largest centred square" (export.py's SQUARE)
+
 
 def load_image(path, crop_size: int, image_size: int):
-    """Reads any JPEG/PNG/BMP/GIF as RGB (alpha dropped, gray expanded), center-crops, resizes, scales to [-1, 1]."""
+    """Reads any JPEG/PNG/BMP/GIF as RGB (alpha dropped, gray expanded), center-crops, resizes, scales to [-1, 1].
+
+    crop_size SQUARE (0) crops the largest centred square of each image, whatever its size.
+    """
     image = decode_image(tf.io.read_file(path))
+    if crop_size == SQUARE:
+        crop_size = tf.minimum(tf.shape(image)[0], tf.shape(image)[1])
     return preprocess(image, crop_size, image_size)
 
 
@@ -37,9 +44,29 @@ def _with_draws(batch, seed: int, batch_size: int):
     return batch
 
 
+def shuffled_order(count: int, seed: int) -> tf.data.Dataset:
+    """Endless example indices: every example once per epoch, in a new seeded order each epoch."""
+    return tf.data.Dataset.range(count).shuffle(count, seed=seed, reshuffle_each_iteration=True).repeat()
+
+
+def balanced_order(class_ids: np.ndarray, seed: int) -> tf.data.Dataset:
+    """Endless example indices drawing every class equally often: a seeded class choice, then the next example of
+    that class's own endless shuffled order (so rare classes repeat and frequent ones are subsampled)."""
+    class_ids = np.asarray(class_ids)
+    classes = np.unique(class_ids)
+    per_class = [tf.data.Dataset.from_tensor_slices(np.flatnonzero(class_ids == class_id).astype(np.int64))
+                 .shuffle(int((class_ids == class_id).sum()), seed=seed + 1 + int(class_id),
+                          reshuffle_each_iteration=True).repeat()
+                 for class_id in classes]
+    return tf.data.Dataset.sample_from_datasets(per_class, seed=seed)
+
+
 def training_dataset(files: LabeledFiles, labels: np.ndarray, crop_size: int, image_size: int, batch_size: int,
-                     seed: int, start_batch: int = 0) -> tf.data.Dataset:
-    """Endless shuffled, flipped batches {image, label, target_label, alpha}, starting at batch start_batch."""
+                     seed: int, start_batch: int = 0, balanced: bool = False) -> tf.data.Dataset:
+    """Endless shuffled, flipped batches {image, label, target_label, alpha}, starting at batch start_batch.
+
+    balanced draws every class (files' one-hot labels) equally often instead of every example once per epoch.
+    """
     paths = tf.constant(files.paths)
     label_table = tf.constant(labels, tf.float32)
 
@@ -48,9 +75,8 @@ def training_dataset(files: LabeledFiles, labels: np.ndarray, crop_size: int, im
         image = tf.image.stateless_random_flip_left_right(image, seed=tf.stack([tf.cast(seed, tf.int64), position]))
         return {"image": image, "label": tf.gather(label_table, index), "position": position}
 
-    dataset = (tf.data.Dataset.range(len(files))
-               .shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
-               .repeat()
+    order = balanced_order(files.labels.argmax(axis=1), seed) if balanced else shuffled_order(len(files), seed)
+    dataset = (order
                .enumerate()
                .skip(start_batch * batch_size)
                .map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)

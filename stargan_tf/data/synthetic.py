@@ -291,6 +291,11 @@ def _draw_mouth(c, kind, lips, skin):
 
 def _draw_rafd_face(rng, expression, hair=None):
     """One 256x256 frontal face whose brows, eyes and mouth encode the expression (hair colour random if None)."""
+    return draw_placed_face(rng, expression, hair)[0]
+
+
+def draw_placed_face(rng, expression, hair=None):
+    """(_draw_rafd_face's image, (x, y, scale) of its face-relative drawing frame): where the face's points are."""
     spec = _EXPRESSION_FACES[expression]
     bg0 = _hsv(rng.random(), rng.uniform(0.0, 0.4), rng.uniform(0.5, 1.0))
     bg1 = _jitter(bg0, rng, 40)
@@ -309,7 +314,7 @@ def _draw_rafd_face(rng, expression, hair=None):
         c.line([(sx * 10, inner), (sx * 42, outer)], _BROW, 11)
     c.line([(0, -6), (-7, 24), (4, 26)], _shade(skin, 0.7), 4)
     _draw_mouth(c, spec["mouth"], _jitter(_LIPS, rng, 10), skin)
-    return _finish(img, rng)
+    return _finish(img, rng), (c.cx, c.cy, c.s)
 
 
 def write_rafd(root, num_per_class, seed=0):

@@ -6,7 +6,8 @@ from typing import ClassVar
 
 from stargan_tf.core.config import TRAINING_GROUPS, TRAINING_HELP, ConfigError, TrainingConfig
 
-DATASETS = ("celeba", "rafd", "both")
+DATASETS = ("celeba", "rafd", "both")  # what an official model was trained on
+DATASET_NAMES = ("celeba", "rafd", "affectnet")  # the datasets --dataset can list
 LR_DECAY_MODES = ("paper", "official")
 ADV_LOSSES = ("wgan-gp", "hinge")
 DEFAULT_ATTRS = ("Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young")
@@ -44,7 +45,9 @@ def parse_attention_query(text: str) -> tuple[float, float]:
 
 
 HELP = {**TRAINING_HELP,
-    "dataset": "celeba, rafd or both (one model for both datasets with the mask vector); case-insensitive",
+    "dataset": "celeba, rafd, affectnet, both (one model for CelebA and RaFD with the mask vector), or two or more "
+               "datasets joined by commas (e.g. celeba,affectnet: one model, the mask one-hot over them, batches "
+               "alternating in that order); case-insensitive",
     "c_dim": "number of CelebA attributes (must match --selected_attrs)",
     "c2_dim": "number of RaFD classes (must match the class folders)",
     "image_size": "training image size in pixels (divisible by 2**d_repeat_num)",
@@ -81,7 +84,15 @@ HELP = {**TRAINING_HELP,
     "rafd_image_dir": "RaFD folder with one subfolder per class (empty: the embedded synthetic data)",
     "celeba_test_size": "CelebA images held out for test (a tenth of the set when it is smaller)",
     "rafd_test_fraction": "fraction of each RaFD class held out for test",
-    "synthetic_cache_dir": "where the synthetic data is created (empty: ~/.cache/stargan_tf)",
+    "affectnet_image_dir": "AffectNet photo folder the CSVs' subDirectory_filePath starts from, or the re-packaged "
+                           "folder with train/<class>/ and val/<class>/ (faces already cropped)",
+    "affectnet_train_csv": "AffectNet training.csv (with --affectnet_val_csv; empty: the re-packaged folders)",
+    "affectnet_val_csv": "AffectNet validation.csv: the test split (AffectNet's test set is not released)",
+    "affectnet_crop_size": "center crop of AffectNet faces before resizing; 0: the largest centred square (178 on "
+                           "the CelebA-aligned crops made from the CSVs)",
+    "affectnet_balanced": "draw AffectNet training images class-balanced (each expression equally often)",
+    "synthetic_cache_dir": "where the synthetic data and the aligned AffectNet crops are created (empty: "
+                           "~/.cache/stargan_tf)",
     "attention_query": "row,col (fractions of the image) of the query position whose attention maps are saved "
                        "beside the sample grids when the model has self-attention blocks",
     "lr_update_step": "iterations between learning-rate updates",
@@ -97,6 +108,8 @@ HELP_GROUPS = (
     ("Optimization", ("g_lr", "d_lr", "beta1", "beta2", "n_critic", "lr_decay", "num_iters_decay", "lr_update_step")),
     ("Data", ("celeba_image_dir", "attr_path", "rafd_image_dir", "celeba_crop_size", "rafd_crop_size",
               "celeba_test_size", "rafd_test_fraction", "synthetic_cache_dir")),
+    ("AffectNet", ("affectnet_image_dir", "affectnet_train_csv", "affectnet_val_csv", "affectnet_crop_size",
+                   "affectnet_balanced")),
 ) + TRAINING_GROUPS
 
 
@@ -146,6 +159,11 @@ class StarGANConfig(TrainingConfig):
     celeba_test_size: int = 2000
     rafd_test_fraction: float = 0.1
     synthetic_cache_dir: str = ""
+    affectnet_image_dir: str = ""
+    affectnet_train_csv: str = ""
+    affectnet_val_csv: str = ""
+    affectnet_crop_size: int = 0
+    affectnet_balanced: bool = True
     # Directories and steps.
     log_dir: str = "runs/stargan/logs"
     model_save_dir: str = "runs/stargan/models"
@@ -155,24 +173,27 @@ class StarGANConfig(TrainingConfig):
 
     def __post_init__(self):
         super().__post_init__()
-        self.dataset = self.dataset.lower()
+        self.dataset = ",".join(name.strip() for name in self.dataset.lower().split(","))
 
     @property
     def datasets(self) -> tuple[str, ...]:
         """The datasets this run trains on, in the order their batches alternate."""
-        return ("celeba", "rafd") if self.dataset == "both" else (self.dataset,)
+        return ("celeba", "rafd") if self.dataset == "both" else tuple(self.dataset.split(","))
 
     def validate(self) -> "StarGANConfig":
         """Raises ConfigError naming the first flag whose value cannot work; returns self."""
-        if self.dataset not in DATASETS:
-            raise ConfigError(f"--dataset={self.dataset!r}: expected one of {', '.join(DATASETS)}")
+        unknown = [name for name in self.datasets if name not in DATASET_NAMES]
+        if unknown or len(set(self.datasets)) != len(self.datasets):
+            raise ConfigError(f"--dataset={self.dataset!r}: expected one of {', '.join(DATASET_NAMES)} or both, or "
+                              f"datasets among {', '.join(DATASET_NAMES)} joined by commas without repeats (e.g. "
+                              f"celeba,affectnet)")
         if self.lr_decay not in LR_DECAY_MODES:
             raise ConfigError(f"--lr_decay={self.lr_decay!r}: expected one of {', '.join(LR_DECAY_MODES)}")
         super().validate()
         self.require_positive("c_dim", "c2_dim", "image_size", "celeba_crop_size", "rafd_crop_size", "g_conv_dim",
                               "d_conv_dim", "d_repeat_num", "n_critic", "lr_update_step", "g_lr", "d_lr")
         self.require_non_negative("g_repeat_num", "num_iters_decay", "celeba_test_size", "lambda_cls", "lambda_rec",
-                                  "lambda_gp")
+                                  "lambda_gp", "affectnet_crop_size")
         self.require_fraction("beta1", "beta2", "rafd_test_fraction")
         if self.num_iters_decay > self.num_iters:
             raise ConfigError(f"--num_iters_decay={self.num_iters_decay} exceeds --num_iters={self.num_iters}")

@@ -16,7 +16,7 @@ from stargan_tf.core.photos import TranslateError
 from stargan_tf.data.labels import HAIR_COLORS, MULTILABEL, Segment
 from stargan_tf.families.stargan.translate import Targets, Translator, face_logits, translate_targets
 
-TITLES = {"celeba": "CelebA attributes", "rafd": "RaFD expression"}  # how the page names each dataset's labels
+TITLES = {"celeba": "CelebA attributes", "rafd": "RaFD expression", "affectnet": "AffectNet expression"}  # how the page names each dataset's labels
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

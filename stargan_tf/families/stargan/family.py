@@ -88,9 +88,7 @@ class StarGANFamily(ModelFamily):
         return draw
 
     def describe(self, config, data, model):
-        lines = [f"{name}: {len(split.train)} train / {len(split.test)} test images, labels "
-                 f"{', '.join(split.train.names)}" for name, split in data.splits.items()]
-        return lines + [f"label vector: {', '.join(data.layout.names)}"]
+        return data.summary() + [f"label vector: {', '.join(data.layout.names)}"]
 
     def load_model(self, directory, checkpoint=""):
         model = build_model(run_dir.read_run_config(directory, StarGANConfig),
