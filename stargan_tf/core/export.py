@@ -24,6 +24,7 @@ import tensorflow as tf
 
 from stargan_tf.core.config import ConfigError
 from stargan_tf.data import pipeline
+from stargan_tf.data.pipeline import SQUARE  # noqa: F401 (export.SQUARE: the crop_size of served photos)
 
 logger = logging.getLogger("stargan_tf")
 
@@ -31,7 +32,6 @@ SAVED_MODEL = "saved_model"
 TFLITE_VARIANTS = ("float32", "float16", "int8_dynamic", "int8")
 FORMATS = (SAVED_MODEL,) + tuple(f"tflite_{variant}" for variant in TFLITE_VARIANTS)
 WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
-SQUARE = 0  # crop_size meaning "the largest centered square" of whatever size the photo has
 
 
 def crop_and_resize(image, crop_size: int, image_size: int):
@@ -41,8 +41,6 @@ def crop_and_resize(image, crop_size: int, image_size: int):
     CelebA (178x218 -> 178) and for RaFD-style square face crops, and keeps the whole face of a photo of any
     size; a positive crop_size crops (or pads to) that many pixels like the training pipeline.
     """
-    if crop_size == SQUARE:
-        crop_size = tf.minimum(tf.shape(image)[-3], tf.shape(image)[-2])
     return pipeline.preprocess(image, crop_size, image_size)
 
 

@@ -10,7 +10,7 @@ import tensorflow as tf
 from stargan_tf.data.files import LabeledFiles, decode_image
 from stargan_tf.data.labels import permuted_targets
 
-SQUARE = 0  # crop_size meaning "the largest centred square" (export.py's SQUARE)
+SQUARE = 0  # crop_size meaning "the largest centred square" of whatever size the image has
 
 
 def load_image(path, crop_size: int, image_size: int):
@@ -18,14 +18,15 @@ def load_image(path, crop_size: int, image_size: int):
 
     crop_size SQUARE (0) crops the largest centred square of each image, whatever its size.
     """
-    image = decode_image(tf.io.read_file(path))
-    if crop_size == SQUARE:
-        crop_size = tf.minimum(tf.shape(image)[0], tf.shape(image)[1])
-    return preprocess(image, crop_size, image_size)
+    return preprocess(decode_image(tf.io.read_file(path)), crop_size, image_size)
 
 
 def preprocess(image, crop_size: int, image_size: int):
-    """uint8 RGB [.., H, W, 3] -> float32 [.., S, S, 3] in [-1, 1]: center crop (padding if smaller), resize."""
+    """uint8 RGB [.., H, W, 3] -> float32 [.., S, S, 3] in [-1, 1]: center crop (padding if smaller), resize.
+
+    crop_size SQUARE (0) crops the largest centred square, whatever the image's size."""
+    if crop_size == SQUARE:
+        crop_size = tf.minimum(tf.shape(image)[-3], tf.shape(image)[-2])
     return resize_and_scale(tf.image.resize_with_crop_or_pad(image, crop_size, crop_size), image_size)
 
 
