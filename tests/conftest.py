@@ -1,6 +1,8 @@
 """Shared fixtures: tiny datasets of every format and tiny-network configs of both families."""
+import contextlib
 import dataclasses
 import os
+import signal
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -110,3 +112,18 @@ def grid_tiles(grid, rows: int, columns: int, size: int, grouped: bool = False, 
     assert grid.shape == layout.shape, (grid.shape, layout.shape)
     body = grid[layout.top:, layout.left:][::layout.scale, ::layout.scale]
     return body.reshape(rows, size, columns, size, 3).transpose(0, 2, 1, 3, 4)
+
+
+@contextlib.contextmanager
+def failing_after(seconds: int):
+    """Turns a hang (opening a FIFO nobody writes to) into a test failure."""
+    def hang(*_):
+        raise TimeoutError(f"still blocked after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, hang)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)

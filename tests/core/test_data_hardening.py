@@ -1,16 +1,14 @@
 """Data files that used to hang or mislead a run: images TensorFlow cannot decode, attribute files in other
 encodings or with conflicting duplicate rows, and FIFOs named *.jpg."""
-import contextlib
 import logging
 import os
-import signal
 
 import numpy as np
 import pytest
 import tensorflow as tf
 from PIL import Image
 
-from conftest import tiny_config
+from conftest import failing_after, tiny_config
 from stargan_tf.data import domains, files, pipeline
 from stargan_tf.data.celeba import parse_attributes, read_celeba
 from stargan_tf.data.domains import read_domain_data
@@ -24,21 +22,6 @@ from stargan_tf.data.synthetic import write_celeba
 def private_cache(tmp_path, monkeypatch):
     """Each test gets its own image-check cache."""
     monkeypatch.setenv("STARGAN_TF_CACHE", str(tmp_path / "cache"))
-
-
-@contextlib.contextmanager
-def deadline(seconds=20):
-    """Fails instead of hanging when the code under test blocks (as opening a FIFO with no writer does)."""
-    def expire(*unused):
-        raise TimeoutError(f"blocked for {seconds} s: a FIFO was opened")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def save_as(path, image_format, mode="RGB", **options):
@@ -166,7 +149,7 @@ def test_conflicting_duplicate_rows_are_named_by_line(tmp_path, caplog):
 
 def test_unreadable_reason_names_a_fifo_without_opening_it(tmp_path):
     os.mkfifo(tmp_path / "pipe.jpg")
-    with deadline():
+    with failing_after(20):
         assert unreadable_reason(str(tmp_path / "pipe.jpg")) == "a FIFO, not a regular file (never opened)"
 
 
@@ -176,14 +159,14 @@ def test_fifos_in_class_folders_are_skipped_with_a_message(tiny_data, tmp_path, 
         save_as(tmp_path / "train" / domain / "a.jpg", "JPEG")
     os.mkfifo(tmp_path / "train" / "sad" / "pipe.jpg")
     os.mkdir(tmp_path / "train" / "sad" / "folder.png")
-    with deadline(), caplog.at_level(logging.WARNING, logger="stargan_tf"):
+    with failing_after(20), caplog.at_level(logging.WARNING, logger="stargan_tf"):
         train, _ = read_rafd(str(tmp_path / "train"), test_fraction=0.0)
         data = read_domain_data(str(tmp_path / "train"))
     assert len(train) == len(data.train) == 2 and not any("pipe" in path for path in data.train.paths)
     assert f"skipping RaFD image directory file {tmp_path}/train/sad/pipe.jpg: a FIFO, not a regular" in caplog.text
     assert f"{tmp_path}/train/sad/folder.png: a directory, not a regular file" in caplog.text
     os.remove(tmp_path / "train" / "sad" / "a.jpg")
-    with deadline(), pytest.raises(DataError, match="class folder .*/sad has no images"):
+    with failing_after(20), pytest.raises(DataError, match="class folder .*/sad has no images"):
         read_rafd(str(tmp_path / "train"))
 
 
@@ -193,7 +176,7 @@ def test_a_fifo_listed_in_the_attribute_file_is_skipped_even_unchecked(tiny_data
     os.mkfifo(os.path.join(image_dir, "000002.jpg"))
     config = tiny_config(tiny_data, tmp_path / "run", dataset="celeba", celeba_image_dir=image_dir,
                          attr_path=attr_path, celeba_test_size=1, batch_size=1)
-    with deadline(), caplog.at_level(logging.WARNING, logger="stargan_tf"):
+    with failing_after(20), caplog.at_level(logging.WARNING, logger="stargan_tf"):
         train, test = read_celeba(image_dir, attr_path, config.selected_attrs, test_size=1)
         data = load_run_data(config, verify_images=False)
     assert len(train) + len(test) == 3 and "000002.jpg" not in str(data.splits["celeba"].train.paths)

@@ -11,14 +11,14 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from conftest import grid_tiles
+from conftest import failing_after, grid_tiles
 from stargan_tf.data.files import decode_image
 from stargan_tf.data.labels import make_layout
 from stargan_tf.core.config import ConfigError
 from stargan_tf.core.photo_files import TranslateError, list_photos, prepare_output_dir, read_photo
 from stargan_tf.core.photos import PhotoOptions
 from stargan_tf.families import load_translator
-from core.test_photo_files import disk_full_after, failing_after, png_header
+from core.test_photo_files import disk_full_after, png_header
 from stargan_tf.families.stargan.translate import Targets, translate_photos
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -9,10 +9,10 @@ from stargan_tf.core.photo_files import TranslateError, list_photos, read_photo
 from stargan_tf.core.photos import PhotoOptions
 from stargan_tf.families import load_translator
 from stargan_tf.families.stargan_v2.translate import StyleTargets, translate_styles
-from core.test_photo_files import disk_full_after, failing_after
+from core.test_photo_files import disk_full_after
 from stargan.test_translate import clashing_photos
 from stargan_v2.test_export import run_dir  # noqa: F401 (fixture)
-from conftest import grid_tiles, tiny_domains  # noqa: F401 (fixture)
+from conftest import failing_after, grid_tiles, tiny_domains  # noqa: F401 (fixture)
 
 
 @pytest.fixture(scope="module")
