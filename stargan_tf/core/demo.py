@@ -69,6 +69,12 @@ def photo_input(label: str, elem_id: str) -> gr.Image:
     return gr.Image(label=label, type="filepath", image_mode=None, sources=PHOTO_SOURCES, elem_id=elem_id)
 
 
+def photo_column() -> tuple[gr.Image, gr.Markdown]:
+    """The page's photo field and, under it, the status line the events write to (in the current column)."""
+    photo = photo_input("Photo", "photo")
+    return photo, gr.Markdown("Upload a photo (or take one with the webcam).", elem_id="status")
+
+
 def image_output(label: str, elem_id: str) -> gr.Image:
     """A result image, lossless (PNG), with a download button."""
     return gr.Image(label=label, format="png", interactive=False, buttons=["download", "fullscreen"], elem_id=elem_id)

@@ -147,8 +147,7 @@ class StarGANPage:
             state = gr.State()
             with gr.Row():
                 with gr.Column():
-                    photo = demo.photo_input("Photo", "photo")
-                    status = gr.Markdown("Upload a photo (or take one with the webcam).", elem_id="status")
+                    photo, status = demo.photo_column()
                 with gr.Column():
                     dataset = gr.Radio([(TITLES.get(s.dataset, s.dataset), s.dataset) for s in self.segments],
                                        value=self.segments[0].dataset, label="Change",

@@ -114,8 +114,7 @@ class StarGANv2Page:
             state = gr.State()
             with gr.Row():
                 with gr.Column():
-                    photo = demo.photo_input("Photo", "photo")
-                    status = gr.Markdown("Upload a photo (or take one with the webcam).", elem_id="status")
+                    photo, status = demo.photo_column()
                 with gr.Column():
                     domain = gr.Dropdown(domains, value=domains[0], label="Target domain", elem_id="domain")
                     with gr.Row():
