@@ -33,7 +33,7 @@ from PIL import Image
 LANDMARKS = ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")
 # Named points a template may use: the landmarks averaged to make each (mouth_center is CelebA's third point).
 POINTS = {**{name: (index,) for index, name in enumerate(LANDMARKS)}, "mouth_center": (3, 4)}
-SQUARE = 0  # crop size meaning "the largest centred square" (export.py's SQUARE)
+SQUARE = 0  # crop size meaning "the largest centred square" (data.pipeline.SQUARE; this module imports no TensorFlow)
 
 
 class FacesUnavailableError(ImportError):
