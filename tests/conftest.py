@@ -8,6 +8,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
 from stargan_tf.core.grids import grid_layout  # noqa: E402
 from stargan_tf.data.synthetic import write_celeba, write_rafd  # noqa: E402
@@ -16,6 +17,10 @@ from stargan_tf.families.stargan.config import StarGANConfig  # noqa: E402
 from stargan_tf.families.stargan_v2.config import StarGANv2Config  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the repository
+
+# Grappler's graph rewrites take about a third of a tiny network's training time (tracing is the rest) and change
+# nothing the tests check: off in the tests' own process. Scripts the tests start run with them, as users' runs do.
+tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,5 +1,8 @@
 """Distributed training: 2 mirrored replicas equal one device; 2 workers stay in sync, resume, survive a kill.
 
+The multi-worker code is the same for every family (StarGAN v2 is tested under MirroredStrategy, the same replica
+code), so the worker tests run StarGAN.
+
 The CPU is split into logical devices and workers run on 127.0.0.1, each in its own process with a timeout.
 """
 import dataclasses
@@ -214,15 +217,3 @@ def test_killed_worker_restarts_and_training_finishes_from_the_backup(finished_c
     # Exact resume: the same weights as the uninterrupted run.
     assert cluster.fingerprints() == finished_cluster.fingerprints()
 
-
-def test_two_stargan_v2_workers_end_with_identical_weights(tiny_domains, tmp_path):
-    config = tiny_v2_config(tiny_domains, tmp_path, num_iters=4, model_save_step=2, sample_step=4)
-    cluster = Cluster(config, tmp_path).start()
-    try:
-        assert cluster.wait() == [0, 0], cluster.log(0) + cluster.log(1)
-    finally:
-        cluster.kill()
-    first, second = cluster.fingerprints()
-    assert first == second
-    assert "trained to step 4;" in cluster.log(1)
-    assert sorted(os.listdir(tmp_path / "samples0")) == ["000004-latent.png", "000004-reference.png"]
