@@ -10,10 +10,13 @@ import json
 import sys
 
 import numpy as np
+import tensorflow as tf
 
 from stargan_tf.core import distribute
 
 distribute.split_cpu(2)
+# As in the tests' own process (conftest.py): grappler's rewrites cost start-up time and change nothing compared here.
+tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
 
 from stargan_tf import families  # noqa: E402
 from stargan_tf.core.trainer import prepare  # noqa: E402
@@ -38,8 +41,6 @@ def run(family, config, strategy, use_model_fit, initial_weights, steps):
 
 
 def main(output, spec, steps=STEPS):
-    import tensorflow as tf
-
     steps = int(steps)
     spec = json.loads(spec)
     family = families.get(spec["model"])
