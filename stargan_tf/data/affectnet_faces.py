@@ -18,13 +18,14 @@ import numpy as np
 from PIL import Image
 
 from stargan_tf.core import faces
+from stargan_tf.core.photo_files import read_photo
 from stargan_tf.data.affectnet import EXPRESSIONS, Annotations, one_hot
-from stargan_tf.data.files import DataError, LabeledFiles, not_regular_reason
+from stargan_tf.data.files import DataError, LabeledFiles
 from stargan_tf.data.synthetic import build_once, default_cache_base
 
 logger = logging.getLogger("stargan_tf")
 
-ALIGN_VERSION = 1  # Part of the cache key: bump when the crops this module writes change.
+ALIGN_VERSION = 2  # Part of the cache key: bump when the crops this module writes change.
 BOX_MARGIN = 0.5  # Fraction of the box's longer side added on each side when there are no landmarks.
 JPEG_QUALITY = 95
 MANIFEST = "manifest.json"
@@ -61,12 +62,9 @@ def face_of(box, landmarks: np.ndarray) -> faces.Face:
 
 
 def align_photo(path: str, box, landmarks: np.ndarray) -> np.ndarray:
-    """The face of one photo as a CelebA-aligned frame, uint8 [218, 178, 3]."""
-    if problem := not_regular_reason(path):
-        raise OSError(problem)
-    with Image.open(path) as image:
-        photo = np.asarray(image.convert("RGB"))
-    return faces.align_face(photo, face_of(box, landmarks))[0]
+    """The face of one photo as a CelebA-aligned frame, uint8 [218, 178, 3]. The box and landmarks are in the
+    photo's stored pixels (as TensorFlow decodes them): an EXIF orientation tag is not applied."""
+    return faces.align_face(read_photo(path, exif_rotation=False), face_of(box, landmarks))[0]
 
 
 def cache_root(annotations: Annotations, cache_dir: str = "") -> Path:

@@ -188,3 +188,21 @@ def test_affectnet_run_data_layout_counts_and_balanced_batches(affectnet_csvs, t
                                  "Sad 2, Surprise 1, Fear 1, Disgust 1, Anger 1, Contempt 1")
     batch = next(iter(data.training_dataset(config)))
     assert batch["image"].shape == (4, 16, 16, 3) and batch["label"].shape == (4, 8)
+
+
+def test_boxes_and_landmarks_are_in_stored_pixels_and_16_bit_photos_are_scaled(tmp_path):
+    """An EXIF orientation tag does not turn the photo under its annotations; a 16-bit PNG is not clipped white."""
+    ramp = np.linspace(0, 255, 120 * 128 * 3).reshape(128, 120, 3).astype(np.uint8)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: rotate 90 degrees to display.
+    Image.fromarray(ramp).save(tmp_path / "plain.jpg", quality=95)
+    Image.fromarray(ramp).save(tmp_path / "tagged.jpg", quality=95, exif=exif.tobytes())
+    gray = ramp[..., 0]
+    Image.fromarray(gray).save(tmp_path / "gray8.png")
+    Image.fromarray(gray.astype(np.uint16) * 257).save(tmp_path / "gray16.png")
+    box, landmarks = [20, 30, 60, 64], template_landmarks()
+    crop = {name: affectnet_faces.align_photo(str(tmp_path / name), box, landmarks)
+            for name in ("plain.jpg", "tagged.jpg", "gray8.png", "gray16.png")}
+    np.testing.assert_array_equal(crop["tagged.jpg"], crop["plain.jpg"])
+    np.testing.assert_array_equal(crop["gray16.png"], crop["gray8.png"])
+    assert crop["gray16.png"].std() > 10

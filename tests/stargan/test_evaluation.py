@@ -68,6 +68,11 @@ def test_report_is_written_as_json_and_printed_as_a_table(tmp_path):
     assert "celeba -> celeba        celeba        75.00%    25.00%    100.00%   0.0200" in table
     assert "Black_Hair 75.00% / 100.00%" in table
     assert "FD-classifier per target domain" in table and "Black_Hair 1.50" in table
+    # A longer dataset name widens its columns instead of running into the next one.
+    report["translation"]["celeba"]["by_target_dataset"]["affectnet"] = dict(
+        report["translation"]["celeba"]["by_target_dataset"]["celeba"])
+    assert ("celeba -> affectnet (cross)  affectnet      75.00%    25.00%    100.00%   0.0200"
+            in format_table(report).splitlines())
 
 
 def run_script(name, *args):

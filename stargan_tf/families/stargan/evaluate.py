@@ -23,7 +23,7 @@ from stargan_tf.evaluation import classifier as classifier_lib
 from stargan_tf.evaluation import metrics, report as report_lib
 from stargan_tf.evaluation.classifier import DEFAULT_CLASSIFIER_STEPS
 from stargan_tf.evaluation.features import batched, frechet_features
-from stargan_tf.evaluation.report import percent
+from stargan_tf.evaluation.report import number, percent
 from stargan_tf.families.stargan.config import StarGANConfig
 from stargan_tf.families.stargan.data import RunData
 from stargan_tf.families.stargan.samples import translation_grid
@@ -150,18 +150,23 @@ def evaluate_run(config, data: RunData, model, checkpoint_dir: str, classifier_d
 def format_table(report: dict) -> str:
     """The report as a plain-text table, one row per (source dataset, target dataset), then per target."""
     frechet = report.get("frechet_name", "FD")
-    lines = [f"checkpoint {report.get('checkpoint', '?')} (iteration {report.get('iteration', '?')}, "
-             f"{report.get('image_size', '?')}px)", "",
-             f"{'images':<24}{'targets':<10}{'accuracy':>10}{'error':>10}{'preserved':>11}{'rec L1':>9}"]
-    for dataset, real in report["real"].items():
-        lines.append(f"{'real ' + dataset + ' (' + str(real['images']) + ')':<24}{dataset:<10}"
-                     f"{percent(real['accuracy']):>10}{percent(1.0 - real['accuracy']):>10}{'-':>11}{'-':>9}")
+    rows = [(f"real {dataset} ({real['images']})", dataset, real["accuracy"], 1.0 - real["accuracy"], None, None)
+            for dataset, real in report["real"].items()]
     for source, translation in report["translation"].items():
         for target_dataset, summary in translation["by_target_dataset"].items():
-            label = f"{source} -> {target_dataset}" + (" (cross)" if target_dataset != source else "")
-            lines.append(f"{label:<24}{target_dataset:<10}{percent(summary['accuracy']):>10}"
-                         f"{percent(summary['error']):>10}{percent(summary.get('preservation')):>11}"
-                         f"{translation['reconstruction_l1']:>9.4f}")
+            rows.append((f"{source} -> {target_dataset}" + (" (cross)" if target_dataset != source else ""),
+                         target_dataset, summary["accuracy"], summary["error"], summary.get("preservation"),
+                         translation["reconstruction_l1"]))
+    # Columns as wide as their longest entry (dataset names vary: celeba, affectnet, ...).
+    label_width, target_width = (max([minimum] + [len(row[column]) + 2 for row in rows])
+                                 for column, minimum in ((0, 24), (1, 10)))
+    lines = [f"checkpoint {report.get('checkpoint', '?')} (iteration {report.get('iteration', '?')}, "
+             f"{report.get('image_size', '?')}px)", "",
+             f"{'images':<{label_width}}{'targets':<{target_width}}{'accuracy':>10}{'error':>10}{'preserved':>11}"
+             f"{'rec L1':>9}"]
+    for label, target, accuracy, error, preservation, l1 in rows:
+        lines.append(f"{label:<{label_width}}{target:<{target_width}}{percent(accuracy):>10}{percent(error):>10}"
+                     f"{percent(preservation):>11}{number(l1):>9}")
     lines += ["", "per target domain (accuracy / preservation):"]
     for source, translation in report["translation"].items():
         cells = [f"{score['target']} {percent(score['accuracy'])}"
