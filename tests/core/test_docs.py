@@ -9,7 +9,7 @@ import sys
 import numpy as np
 from PIL import Image
 
-from conftest import ROOT, tiny_config
+from conftest import ROOT, tiny_config, tiny_v2_config
 
 PAGES = [os.path.join(ROOT, "README.md")] + sorted(
     os.path.join(ROOT, "docs", name) for name in os.listdir(os.path.join(ROOT, "docs")) if name.endswith(".md"))
@@ -126,14 +126,22 @@ def test_documented_commands_take_their_flags():
     assert not unknown, "flags no script defines:\n" + "\n".join(sorted(set(unknown)))
 
 
-EXAMPLE_HEADING = "## Example"
-
-
-def python_api_example() -> str:
-    """The first Python block after the Example heading of docs/python_api.md."""
+def python_api_example(heading: str) -> str:
+    """The first Python block after this heading of docs/python_api.md."""
     text = open(os.path.join(ROOT, "docs", "python_api.md"), encoding="utf-8").read()
-    after = text[text.index(EXAMPLE_HEADING):]
+    after = text[text.index(f"\n{heading}\n"):]
     return re.search(r"```python\n(.*?)```", after, re.S).group(1)
+
+
+def run_example(heading: str) -> dict:
+    """The example's variables after running it in the current directory."""
+    namespace = {}
+    exec(compile(python_api_example(heading), f"docs/python_api.md, {heading}", "exec"), namespace)
+    return namespace
+
+
+def write_photo(path, seed: int = 0) -> None:
+    Image.fromarray(np.random.default_rng(seed).integers(0, 256, (40, 30, 3), dtype=np.uint8)).save(path)
 
 
 def test_python_api_example_runs(tiny_data, tmp_path, monkeypatch):
@@ -142,13 +150,28 @@ def test_python_api_example_runs(tiny_data, tmp_path, monkeypatch):
     # A tiny run trained where the example looks for it (runs/quick/models), and a photo.
     train(tiny_config(tiny_data, tmp_path / "runs" / "quick", num_iters=2, sample_step=2, model_save_step=2,
                       use_tensorboard=False))
-    photo = np.random.default_rng(0).integers(0, 256, (40, 30, 3), dtype=np.uint8)
-    Image.fromarray(photo).save(tmp_path / "photo.jpg")
+    write_photo(tmp_path / "photo.jpg")
     monkeypatch.chdir(tmp_path)
-    namespace = {}
-    exec(compile(python_api_example(), "docs/python_api.md", "exec"), namespace)
+    namespace = run_example("## Example")
     assert namespace["translated"].shape == (16, 16, 3) and namespace["translated"].dtype == np.uint8
     assert namespace["outputs"].shape[1:] == (16, 16, 3) and len(namespace["outputs"]) == len(namespace["names"])
     assert tuple(namespace["fake"].shape) == (1, 16, 16, 3)
     assert os.path.isfile(tmp_path / "out" / "photo_Blond_Hair.png")
     assert sorted(namespace["families"].names()) == ["stargan", "stargan_v2"]
+
+
+def test_python_api_stargan_v2_example_runs(tiny_domains, tmp_path, monkeypatch):
+    from stargan_tf import families
+    from stargan_tf.core.run_dir import checkpoint_manager, write_run_file
+    from stargan_tf.core.trainer import prepare
+
+    # An untrained tiny StarGAN v2 checkpoint where the example looks for it (runs/quick_v2/models), and two photos.
+    config, data, model = prepare(tiny_v2_config(tiny_domains, tmp_path / "runs" / "quick_v2"))
+    checkpoint_manager(model, config.model_save_dir, 1).save()
+    write_run_file(config.model_save_dir, config.model_name, config, families.get(config.model_name).layout(data))
+    write_photo(tmp_path / "photo.jpg", 0)
+    write_photo(tmp_path / "reference.jpg", 1)
+    monkeypatch.chdir(tmp_path)
+    namespace = run_example("## Example: StarGAN v2")
+    assert namespace["latent_outputs"].shape == (3, 16, 16, 3) and namespace["latent_outputs"].dtype == np.uint8
+    assert namespace["surprised"].shape == (16, 16, 3)
