@@ -1,5 +1,5 @@
 """The README and docs/ pages: their links resolve, the commands they show take the flags they show, and the Python
-API example runs."""
+API examples run."""
 import json
 import os
 import re
@@ -91,8 +91,13 @@ def defined_flags(jobs: dict) -> dict:
                             env=dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")))
     assert result.returncode == 0, result.stderr[-3000:]
     texts = json.loads(result.stdout.strip().splitlines()[-1])
-    return {key: set(re.findall(r"--(?:\[no\])?([A-Za-z][\w-]*)", text)) | {
-        "no" + name for name in re.findall(r"--\[no\]([A-Za-z][\w-]*)", text)} for key, text in texts.items()}
+    defined = {}
+    for key, text in texts.items():
+        # Each flag starts a line of the help, indented by two spaces ("  --name=default", "  --[no]name (on)").
+        names = set(re.findall(r"^  --(?:\[no\])?([A-Za-z][\w-]*)", text, re.M))
+        names |= {"no" + name for name in re.findall(r"^  --\[no\]([A-Za-z][\w-]*)", text, re.M)}
+        defined[key] = names | set(re.findall(r"alias --([A-Za-z][\w-]*)", text))
+    return defined
 
 
 def test_relative_links_resolve():
