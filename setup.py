@@ -7,10 +7,12 @@ setup(
     description="StarGAN (v1, self-attention, v2) in Keras 3 / TensorFlow 2 with SavedModel and TFLite export",
     packages=find_packages(include=["stargan_tf", "stargan_tf.*"]),
     python_requires=">=3.10",
+    license="MIT",
     install_requires=[
         # The full wheel runs on CPU too; `.[gpu]` adds the CUDA libraries. (tensorflow-cpu would clash
         # with the GPU extra and with tensorflow-serving-api, which requires `tensorflow`.)
-        "tensorflow>=2.16",
+        "tensorflow>=2.16",  # Keras 3 (tensorflow-addons, which does not import with it, is not used)
+        "keras>=3.6",  # ExportArchive.write_out(verbose=...)
         "numpy",
         "pillow>=10.1",  # ImageFont.load_default(size=...): the labels of the grids
         "absl-py",
@@ -34,10 +36,12 @@ setup(
         "faces": ["mtcnn>=1.0.0", "lz4"],
         # The demo page (stargan-demo): Gradio 6 (its launch() takes the theme), mtcnn for the faces in the photos.
         "demo": ["gradio>=6", "mtcnn>=1.0.0", "lz4"],
-        # PyTorch only for the tests of the official-checkpoint import (a reference model to compare with);
-        # the import itself reads the files with the standard library. Selenium drives Chromium (Debian's chromium
-        # and chromium-driver, installed apart) through the demo page; without them that test is skipped.
-        "test": ["pytest", "ai-edge-litert", "tensorflow-serving-api", "torch==2.13.0", "mtcnn>=1.0.0", "lz4",
+        # PyTorch only for the tests of the official-checkpoint import and step parity (reference models to compare
+        # with); the import itself reads the files with the standard library. Any recent torch works: install its CPU
+        # build first (pip install torch --index-url https://download.pytorch.org/whl/cpu), or pip takes the default,
+        # CUDA one. Selenium drives Chromium (Debian's chromium and chromium-driver, installed apart) through the demo
+        # page; without them that test is skipped.
+        "test": ["pytest", "ai-edge-litert", "tensorflow-serving-api", "torch>=2.1", "mtcnn>=1.0.0", "lz4",
                  "scikit-image", "gradio>=6", "selenium", "pytest-xdist"],
     },
 )

@@ -201,9 +201,9 @@ def test_saved_model_cli_runs_translate_bytes_on_a_jpeg_a_fraction_of_the_pixel_
     assert len(pixels) > 30 * len(photo_file)  # 43.7x measured here
 
 
-def readme_blocks(heading, language="json"):
-    """The code blocks (```json: parsed) of the README section with this heading, up to the next heading."""
-    with open(os.path.join(ROOT, "README.md")) as f:
+def serving_doc_blocks(heading, language="json"):
+    """The code blocks (```json: parsed) of the docs/serving.md section with this heading, up to the next heading."""
+    with open(os.path.join(ROOT, "docs", "serving.md")) as f:
         section = re.split(r"\n##+ ", f.read().split(heading + "\n", 1)[1], maxsplit=1)[0]
     blocks = re.findall(rf"```{language}\n(.*?)```", section, re.DOTALL)
     return [json.loads(block) for block in blocks] if language == "json" else blocks
@@ -226,8 +226,8 @@ def rest_predict(signature, body):
     return {"predictions": [next(iter(row.values())) if len(row) == 1 else row for row in rows]}
 
 
-def test_readme_rest_predict_request_runs_on_the_signature_and_gives_the_documented_response(loaded):
-    request, response = readme_blocks("### REST predict")
+def test_documented_rest_predict_request_runs_on_the_signature_and_gives_the_documented_response(loaded):
+    request, response = serving_doc_blocks("## REST predict")
     assert request["signature_name"] == "serving_default"
     answer = rest_predict(loaded.signatures[request["signature_name"]], request)
     assert set(answer) == set(response) and len(answer["predictions"]) == len(response["predictions"]) == 1
@@ -248,8 +248,8 @@ def served_default(loaded, photo_file: bytes, target_labels):
         [target_labels], tf.float32))["translated"].numpy()[0]
 
 
-def test_readme_rest_request_with_photo_bytes_gives_a_png_of_what_serving_default_gives(loaded):
-    request, response = readme_blocks("### REST predict with photo bytes")
+def test_documented_rest_request_with_photo_bytes_gives_a_png_of_what_serving_default_gives(loaded):
+    request, response = serving_doc_blocks("## REST predict with photo bytes")
     assert request["signature_name"] == "translate_bytes"
     answer = rest_predict(loaded.signatures["translate_bytes"], request)
     assert set(answer) == set(response) and [set(p) for p in answer["predictions"] + response["predictions"]] == [
@@ -262,8 +262,8 @@ def test_readme_rest_request_with_photo_bytes_gives_a_png_of_what_serving_defaul
     assert png_pixels(base64.b64decode(response["predictions"][0]["b64"])).shape == (2, 2, 3)
 
 
-def test_readme_rest_client_sends_a_jpeg_file_and_writes_the_translated_png(loaded, tmp_path, monkeypatch):
-    (client,) = readme_blocks("### REST predict with photo bytes", "python")
+def test_documented_rest_client_sends_a_jpeg_file_and_writes_the_translated_png(loaded, tmp_path, monkeypatch):
+    (client,) = serving_doc_blocks("## REST predict with photo bytes", "python")
     Image.fromarray(np.random.default_rng(2).integers(0, 256, [40, 30, 3], dtype=np.uint8)).save(
         tmp_path / "photo.jpg")
     requests = []

@@ -1,6 +1,6 @@
 """Analytic FLOPs of the StarGAN networks and of one training iteration, counted from convolution shapes.
 
-Counting rule (documented in the README): a convolution's forward pass costs F = 2 * MACs =
+Counting rule (documented in docs/performance.md): a convolution's forward pass costs F = 2 * MACs =
 2 * N * H_out * W_out * kh * kw * C_in * C_out (for a transposed convolution, H_in * W_in of its input).
 Its backward pass costs 2F (gradients with respect to its input and to its weights). Only convolutions and
 matrix multiplies (D's last convolutions run as matmuls, with the same count) are counted: over 99% of the

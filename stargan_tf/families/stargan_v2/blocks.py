@@ -98,7 +98,7 @@ class AdainResBlk(keras.layers.Layer):
     """AdaIN -> LeakyReLU -> [upsample] -> conv3x3 -> AdaIN -> LeakyReLU -> conv3x3, plus the shortcut over sqrt(2).
 
     With the high-pass face skips (use_shortcut=False) the official block returns the residual alone, and its
-    1x1 shortcut convolution is never used; we do not create it (see the README's parameter counts).
+    1x1 shortcut convolution is never used; we do not create it (see the parameter counts in docs/stargan_v2.md).
     """
 
     def __init__(self, dim_in: int, dim_out: int, upsample: bool = False, use_shortcut: bool = True, **kwargs):
