@@ -19,10 +19,9 @@ cli.quiet_tensorflow()
 
 from absl import app, flags  # noqa: E402
 
-from host import machine, pipeline_throughput  # noqa: E402
+from host import machine, pipeline_throughput, synthetic_celeba_config  # noqa: E402
 from stargan_tf.data.affectnet import parse_annotations  # noqa: E402
-from stargan_tf.data.affectnet_faces import write_aligned  # noqa: E402
-from stargan_tf.data.synthetic import write_celeba  # noqa: E402
+from stargan_tf.data.affectnet_faces import aligned_files  # noqa: E402
 from stargan_tf.data.synthetic_affectnet import write_affectnet  # noqa: E402
 from stargan_tf.families.stargan.config import StarGANConfig  # noqa: E402
 
@@ -41,18 +40,14 @@ def main(argv):
     with tempfile.TemporaryDirectory() as root:
         image_dir, train_csv, val_csv = write_affectnet(os.path.join(root, "affectnet"), FLAGS.photos, 2)
         annotations = parse_annotations(train_csv, image_dir)
-        aligned = pathlib.Path(root, "aligned")
-        aligned.mkdir()
         start = time.perf_counter()
-        write_aligned(annotations, aligned)
+        aligned_files(annotations, root)  # the crop cache the training pipeline below reads
         result["align_faces"] = len(annotations)
         result["align_images_per_s"] = len(annotations) / (time.perf_counter() - start)
         base = StarGANConfig(image_size=FLAGS.image_size, batch_size=FLAGS.batch_size, synthetic_cache_dir=root)
         affectnet = dataclasses.replace(base, dataset="affectnet", affectnet_image_dir=image_dir,
                                         affectnet_train_csv=train_csv, affectnet_val_csv=val_csv).validate()
-        celeba_dir, attr_path = write_celeba(os.path.join(root, "celeba"), 4 * FLAGS.batch_size, seed=0)
-        celeba = dataclasses.replace(base, dataset="celeba", celeba_image_dir=celeba_dir, attr_path=attr_path,
-                                     celeba_test_size=0).validate()
+        celeba = synthetic_celeba_config(base, root).validate()
         for name, config in (("affectnet", affectnet), ("celeba", celeba)):
             result[f"{name}_pipeline_images_per_s"] = pipeline_throughput(config, FLAGS.batches)[0]
     result["machine"]["load_average_at_end"] = os.getloadavg()

@@ -1,5 +1,6 @@
 """What the benchmark scripts beside it share: the machine a benchmark ran on (recorded with its results), medians,
 a StarGAN with random weights."""
+import dataclasses
 import json
 import os
 import pathlib
@@ -41,6 +42,16 @@ def write_medians(result: dict, path: str) -> None:
         print(f"{step:>16}: {seconds * 1000:8.1f} ms")
     result["machine"]["load_average_at_end"] = os.getloadavg()
     pathlib.Path(path).write_text(json.dumps(result, indent=2) + "\n")
+
+
+def synthetic_celeba_config(config, root: str):
+    """config training on CelebA alone from 4 batches of synthetic CelebA-format images written under root, none
+    held out: the input of pipeline_throughput."""
+    from stargan_tf.data.synthetic import write_celeba
+
+    image_dir, attr_path = write_celeba(os.path.join(root, "celeba"), 4 * config.batch_size, seed=0)
+    return dataclasses.replace(config, dataset="celeba", celeba_image_dir=image_dir, attr_path=attr_path,
+                               celeba_test_size=0)
 
 
 def pipeline_throughput(config, batches: int) -> tuple[float, object]:

@@ -35,11 +35,11 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from absl import app, flags, logging  # noqa: E402
 
-from host import pipeline_throughput  # noqa: E402
+from host import pipeline_throughput, synthetic_celeba_config  # noqa: E402
 from stargan_tf.core import export  # noqa: E402
 from stargan_tf.families.stargan import serving  # noqa: E402
 from stargan_tf.families.stargan.config import StarGANConfig  # noqa: E402
-from stargan_tf.data.synthetic import RAFD_EXPRESSIONS, write_celeba  # noqa: E402
+from stargan_tf.data.synthetic import RAFD_EXPRESSIONS  # noqa: E402
 from stargan_tf.families.stargan.flops import stargan_flops  # noqa: E402
 from stargan_tf.data.labels import make_layout  # noqa: E402
 from stargan_tf.families.stargan import discriminator as discriminator_module  # noqa: E402
@@ -375,10 +375,8 @@ def main(argv):
         precisions = ["float32"] + precisions  # inference exports the float32 G
 
     with tempfile.TemporaryDirectory() as root:
-        image_dir, attr_path = write_celeba(os.path.join(root, "celeba"), 4 * FLAGS.batch_size, seed=0)
-        celeba = dataclasses.replace(base, dataset="celeba", celeba_image_dir=image_dir, attr_path=attr_path,
-                                     celeba_test_size=0)
-        pipeline_images_per_s, pipeline = pipeline_throughput(celeba, FLAGS.pipeline_batches)
+        pipeline_images_per_s, pipeline = pipeline_throughput(synthetic_celeba_config(base, root),
+                                                              FLAGS.pipeline_batches)
         batch = dict(next(iter(pipeline)))
         if FLAGS.dataset == "both":  # the joint model's label width: embed the CelebA labels into its layout
             for key in ("label", "target_label"):
