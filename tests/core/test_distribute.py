@@ -24,7 +24,7 @@ from stargan_tf.core.distribute import weights_fingerprint
 from stargan_tf.core.trainer import train
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TIMEOUT = 300  # Seconds a subprocess may take before the test fails instead of hanging CI.
+TIMEOUT = 600  # Seconds a subprocess may take before the test fails instead of hanging CI.
 ITERATIONS = 12
 
 

@@ -14,7 +14,6 @@ from stargan_tf.data.domains import training_dataset
 from stargan_tf.core.grids import grid_layout
 from stargan_tf.families.stargan_v2.samples import latent_grid, reference_grid
 from stargan_tf.core.run_dir import read_run_config
-from stargan_tf.core.run_dir import checkpoint_manager
 from stargan_tf.core.trainer import prepare, train
 from conftest import tiny_domains, tiny_v2_config  # noqa: F401 (fixture)
 
@@ -107,7 +106,7 @@ def test_inference_functions_and_sample_grids(fitted):
     assert reference_grid(model, images, images[:1], domains[:1]).shape == grid_layout(3, 2, 16, row_names=True).shape
 
 
-def test_train_writes_checkpoints_samples_run_file_and_resumes(tiny_domains, tmp_path):  # noqa: F811
+def test_train_writes_checkpoints_samples_and_run_file_and_refuses_another_architecture(tiny_domains, tmp_path):  # noqa: F811
     config = tiny_v2_config(tiny_domains, tmp_path)
     train(config)
     assert sorted(f for f in os.listdir(config.model_save_dir) if f.endswith(".index")) == ["ckpt-2.index"]
@@ -119,11 +118,6 @@ def test_train_writes_checkpoints_samples_run_file_and_resumes(tiny_domains, tmp
     assert read_run_config(config.model_save_dir, type(config)) == config
     with pytest.raises(ConfigError, match="is a stargan_v2 run, not stargan"):
         read_run_config(config.model_save_dir, StarGANConfig)
-    resumed = train(tiny_v2_config(tiny_domains, tmp_path, num_iters=3, resume=True))
-    assert int(resumed.step.numpy()) == 3 and int(resumed.f_optimizer.iterations.numpy()) == 3
-    _, _, fresh = prepare(config)
-    checkpoint_manager(fresh, config.model_save_dir, 1).restore_or_initialize()
-    for a, b in zip(values(fresh.generator_ema.weights), values(resumed.generator_ema.weights)):
-        np.testing.assert_array_equal(a, b)
+    # Exact resume (EMA copies and optimizers included) is checked by the SIGTERM test in test_long_runs.py.
     with pytest.raises(ConfigError, match="style_dim: checkpoint has 8, this run has 16"):
         train(tiny_v2_config(tiny_domains, tmp_path, num_iters=4, resume=True, style_dim=16))
