@@ -15,6 +15,7 @@ from stargan_tf.data.domains import read_domain_data
 from stargan_tf.core.grids import grid_layout
 from stargan_tf.evaluation import metrics
 from stargan_tf.families.stargan_v2.evaluate import Judges, evaluate_translator
+from stargan_tf.families.stargan_v2 import style_judge
 from stargan_tf.evaluation.lpips import load_lpips
 from stargan_tf.core.run_dir import write_run_file
 from stargan_tf.core.run_dir import checkpoint_manager
@@ -189,6 +190,10 @@ def test_evaluate_script_on_a_tiny_v2_checkpoint_writes_every_figure(tiny_domain
     assert report["model"] == "stargan_v2" and report["frechet_name"] == "FD-classifier"
     assert report["domains"] == ["happy", "sad", "surprised"] and report["real"]["images"] == 6
     assert sorted(report["real"]["frechet"]) == report["domains"]
+    # The synthetic data name each image's hair colour: a style classifier judges the outputs' styles.
+    assert 0.0 <= report["real"]["style_accuracy"] <= 1.0 and "style acc" in evaluated.stdout
+    assert 0.0 <= report["reference"]["mean"]["style_accuracy"] <= 1.0
+    assert "style_accuracy" not in report["latent"]["mean"] and 1.0 <= report["latent"]["mean"]["styles_per_image"] <= 3
     for mode in ("latent", "reference"):
         assert len(report[mode]["tasks"]) == 6 and sorted(report[mode]["per_target"]) == report["domains"]
         mean = report[mode]["mean"]
@@ -203,3 +208,78 @@ def test_evaluate_script_on_a_tiny_v2_checkpoint_writes_every_figure(tiny_domain
     with pytest.raises(ConfigError, match="LPIPS needs both --alexnet_weights"):
         families.get("stargan_v2").evaluate(config.model_save_dir, str(tmp_path / "c"), str(output_dir), 10, "", 0,
                                             {"lpips_weights": lin_path})
+
+
+STYLE_PATCH = 4  # rows at the top of an image painted in its style's colour
+
+
+def paint_style(images, styles):
+    """The images with their top rows in the colours of `styles` (indices into HAIR_STYLES)."""
+    colours = np.array(list(style_judge.HAIR_STYLES.values()), np.float32) / 127.5 - 1.0
+    painted = np.array(images, np.float32)
+    painted[:, :STYLE_PATCH] = colours[np.asarray(styles)][:, None, None, :]
+    return painted
+
+
+def style_classifier(images):
+    """Logits over HAIR_STYLES: minus the squared distance of the top-left pixel to each style's colour."""
+    colours = np.array(list(style_judge.HAIR_STYLES.values()), np.float32) / 127.5 - 1.0
+    return -((np.asarray(images)[:, 0, 0, None, :] - colours[None]) ** 2).sum(axis=-1)
+
+
+@pytest.fixture(scope="module")
+def styled_domains(tmp_path_factory):
+    """Domains blue, green, red of solid-colour images whose top rows and file names carry a style: training
+    images black, blond, red, blue; validation images black, blond."""
+    root = tmp_path_factory.mktemp("styled_v2")
+    for split, styles in (("train", (0, 1, 2, 3)), ("val", (0, 1))):
+        for name, colour in COLOURS.items():
+            os.makedirs(root / split / name)
+            for i, style in enumerate(styles):
+                image = paint_style(np.full((1, 24, 24, 3), np.array(colour) / 127.5 - 1.0), [style])[0]
+                Image.fromarray(np.round((image + 1) * 127.5).astype(np.uint8)).save(
+                    root / split / name / f"{i:03d}-{list(style_judge.HAIR_STYLES)[style]}.png")
+    return read_domain_data(str(root / "train"), str(root / "val"))
+
+
+class StyleFromReference:
+    """Latent-guided: the source unchanged; reference-guided: the source with the reference's style rows."""
+
+    def latent_guided(self, images, domains, z):
+        return images
+
+    def reference_guided(self, images, references, domains):
+        return np.concatenate([np.asarray(references)[:, :STYLE_PATCH], np.asarray(images)[:, STYLE_PATCH:]], axis=1)
+
+
+def test_style_labels_come_from_file_names_or_not_at_all(styled_domains, solid_domains):
+    np.testing.assert_array_equal(style_judge.style_labels(styled_domains.val), [0, 1] * 3)
+    assert style_judge.style_labels(solid_domains.val) is None  # "0.png": no style
+
+
+def test_style_figures_count_matches_and_distinct_styles_per_image():
+    predicted = np.array([0, 1, 2,  # output batch 0 of source images 0, 1, 2
+                          0, 2, 2,  # output batch 1
+                          3, 1, 2])  # output batch 2
+    figures = style_judge.style_figures(predicted, 3, reference_styles=np.array([0, 1, 1, 0, 2, 1, 0, 0, 2]))
+    np.testing.assert_array_equal(figures["styles_per_image"], [2, 2, 1])
+    np.testing.assert_array_equal(figures["style_correct"], [1, 1, 0, 1, 1, 0, 0, 0, 1])
+    assert "style_correct" not in style_judge.style_figures(predicted, 3)
+
+
+def test_style_accuracy_of_translators_that_take_or_ignore_the_reference_style(styled_domains):
+    val_styles = style_judge.style_labels(styled_domains.val)
+    judges = Judges(colour_classifier, mean_colour, style=style_classifier)
+    taking = evaluate_translator(StyleFromReference(), judges, styled_domains, 24, latent_dim=5, num_outs=4,
+                                 val_styles=val_styles)
+    assert taking["real"]["style_accuracy"] == 1.0
+    assert taking["reference"]["mean"]["style_accuracy"] == 1.0
+    # The source unchanged: one style per image whatever the latent code.
+    assert taking["latent"]["mean"]["styles_per_image"] == 1.0 and "style_accuracy" not in taking["latent"]["mean"]
+    # Whole references: two styles among the targets' validation images, both drawn for most source images.
+    assert 1.0 < taking["reference"]["mean"]["styles_per_image"] <= 2.0
+    ignoring = evaluate_translator(IdentityOrReference(), Judges(colour_classifier, mean_colour, style=lambda images:
+                                                                 style_classifier(paint_style(images, [3] * len(images)))),
+                                   styled_domains, 24, latent_dim=5, num_outs=4, val_styles=val_styles)
+    # Every output judged "blue", a style no validation reference has.
+    assert ignoring["reference"]["mean"]["style_accuracy"] == 0.0 and ignoring["real"]["style_accuracy"] == 0.0

@@ -7,7 +7,10 @@ validation images of the target domain drawn at random (reference-guided). The o
 - the Fréchet distance to real training images of the target (FID with Inception weights, else FD-classifier);
 - diversity: per source image, the mean distance over the num_outs * (num_outs - 1) / 2 pairs of its outputs,
   as LPIPS (given its weight files), as the distance of unit-normalised features (the Fréchet distance's
-  features) and as pixel L1.
+  features) and as pixel L1;
+- on data whose file names carry a style (the embedded synthetic data's hair colours, style_judge.py): style
+  accuracy, the fraction of reference-guided outputs whose style is the reference's, and styles per image, the
+  distinct styles among one source image's num_outs outputs.
 Each figure is reported per task, per target domain (the outputs of every source pooled) and as the mean over
 the tasks (the official summary).
 """
@@ -36,6 +39,7 @@ from stargan_tf.evaluation.lpips import load_lpips
 from stargan_tf.evaluation.report import number, percent
 from stargan_tf.families.stargan_v2.config import StarGANv2Config
 from stargan_tf.families.stargan_v2.samples import latent_grid, reference_grid
+from stargan_tf.families.stargan_v2 import style_judge
 
 logger = logging.getLogger("stargan_tf")
 
@@ -60,25 +64,33 @@ def train_domain_classifier(config: StarGANv2Config, data: DomainData, steps: in
                                          config.seed)
 
 
+def domain_indices(files, domain: int, count: int = 0) -> np.ndarray:
+    """Positions in `files` of the first `count` images (0: all) of one domain."""
+    indices = np.flatnonzero(files.labels.argmax(axis=1) == domain)
+    return indices[:count] if count > 0 else indices
+
+
 def domain_images(files, domain: int, image_size: int, count: int = 0) -> np.ndarray:
     """The first `count` images (0: all) of one domain, unaugmented: [n, S, S, 3] in [-1, 1]."""
-    indices = np.flatnonzero(files.labels.argmax(axis=1) == domain)
-    subset = files.subset(indices[:count] if count > 0 else indices)
+    subset = files.subset(domain_indices(files, domain, count))
     return sample_batch(subset, len(subset), image_size)[0]
 
 
 @dataclasses.dataclass(frozen=True)
 class Judges:
     """What measures translations: classifier(images) -> logits [N, K] over the domains, features(images) -> [N, D]
-    (the Fréchet distance's and the feature diversity's), and an lpips.LPIPS or None."""
+    (the Fréchet distance's and the feature diversity's), an lpips.LPIPS or None, and a style classifier
+    (images -> logits over the styles) or None."""
 
     classifier: Callable
     features: Callable
     lpips: object = None
+    style: Callable | None = None
 
-    def measure(self, group, target: int) -> dict:
+    def measure(self, group, target: int, reference_styles: np.ndarray | None = None) -> dict:
         """Per-output `correct` and `features`, per-source-image diversities, of num_outs output batches [n, ...]
-        of the same n source images."""
+        of the same n source images; with a style classifier also style_judge.style_figures (reference_styles:
+        the style of each output's reference, [num_outs * n])."""
         outputs = np.concatenate(group)
         output_features = batched(self.features, outputs)
         measured = {"correct": np.argmax(batched(self.classifier, outputs), axis=1) == target,
@@ -89,17 +101,20 @@ class Judges:
         if self.lpips is not None:
             measured["lpips"] = metrics.mean_pairwise_distance([self.lpips.features(images) for images in group],
                                                                self.lpips.distance)
+        if self.style is not None:
+            predicted = np.argmax(batched(self.style, outputs), axis=1)
+            measured.update(style_judge.style_figures(predicted, len(group), reference_styles))
         return measured
 
 
 def evaluate_translator(model, judges: Judges, data: DomainData, image_size: int, latent_dim: int,
                         num_outs: int = DEFAULT_NUM_OUTS, max_images: int = 0, reference_images: int = 1000,
-                        batch_size: int = 16, seed: int = 0) -> dict:
+                        batch_size: int = 16, seed: int = 0, val_styles: np.ndarray | None = None) -> dict:
     """The figures of the module docstring for `model` on `data`'s validation images.
 
     model: latent_guided(images, domains, z) and reference_guided(images, references, domains) -> images.
     max_images caps the source images per domain; reference_images the real training images per domain the
-    Fréchet distance compares with.
+    Fréchet distance compares with; val_styles: each validation image's style (with judges.style).
     """
     if num_outs < 2:
         raise ConfigError(f"--num_outs={num_outs}: diversity needs at least 2 outputs per source image")
@@ -111,6 +126,11 @@ def evaluate_translator(model, judges: Judges, data: DomainData, image_size: int
     real_logits = batched(judges.classifier, np.concatenate(sources))
     result = {"real": dict(metrics.real_accuracy(real_logits, real_labels, layout, SEGMENT), images=len(real_labels)),
               "source_images": {name: len(images) for name, images in zip(names, sources)}}
+    styles = None
+    if judges.style is not None:  # each domain's validation images' styles, in the order of `sources`
+        styles = [val_styles[domain_indices(data.val, k, max_images)] for k in range(len(names))]
+        predicted = np.argmax(batched(judges.style, np.concatenate(sources)), axis=1)
+        result["real"]["style_accuracy"] = float(np.mean(predicted == np.concatenate(styles)))
     real_features = [batched(judges.features, domain_images(data.train, k, image_size, reference_images))
                      for k in range(len(names))]
     # The distance of real validation images to the training images: what a perfect translator would score.
@@ -127,9 +147,11 @@ def evaluate_translator(model, judges: Judges, data: DomainData, image_size: int
                     continue
                 measured = collections.defaultdict(list)
                 for start in range(0, len(sources[source]), batch_size):
-                    group = _translations(model, mode, sources[source][start:start + batch_size], sources[target],
-                                          target, num_outs, latent_dim, rng)
-                    for key, value in judges.measure(group, target).items():
+                    group, picks = _translations(model, mode, sources[source][start:start + batch_size],
+                                                 sources[target], target, num_outs, latent_dim, rng)
+                    # Output j * n + i took reference picks[i, j].
+                    reference_styles = None if picks is None or styles is None else styles[target][picks.T].ravel()
+                    for key, value in judges.measure(group, target, reference_styles).items():
                         measured[key].append(value)
                         pooled[key].append(value)
                 tasks[f"{source_name}2{target_name}"] = dict(source=source_name, target=target_name,
@@ -143,16 +165,18 @@ def evaluate_translator(model, judges: Judges, data: DomainData, image_size: int
 
 
 def _translations(model, mode: str, sources, references, target: int, num_outs: int, latent_dim: int,
-                  rng) -> list[np.ndarray]:
-    """num_outs batches [n, S, S, 3]: the sources translated to `target`, each batch with new random styles
-    (latent codes, or references drawn without repeats per source image while there are enough)."""
+                  rng) -> tuple[list[np.ndarray], np.ndarray | None]:
+    """(num_outs batches [n, S, S, 3], picks): the sources translated to `target`, each batch with new random
+    styles (latent codes: picks None; or references drawn without repeats per source image while there are
+    enough: picks [n, num_outs], the reference of each source image in each batch)."""
     domains = np.full([len(sources)], target, np.int32)
     if mode == "latent":
         return [np.asarray(model.latent_guided(sources, domains,
                                                rng.standard_normal((len(sources), latent_dim)).astype(np.float32)))
-                for _ in range(num_outs)]
+                for _ in range(num_outs)], None
     picks = np.stack([rng.choice(len(references), num_outs, replace=len(references) < num_outs) for _ in sources])
-    return [np.asarray(model.reference_guided(sources, references[picks[:, j]], domains)) for j in range(num_outs)]
+    return [np.asarray(model.reference_guided(sources, references[picks[:, j]], domains))
+            for j in range(num_outs)], picks
 
 
 def _summary(measured: dict, real_features) -> dict:
@@ -163,9 +187,11 @@ def _summary(measured: dict, real_features) -> dict:
     enough = len(real_features) >= 2 and len(fake_features) >= 2
     summary = {"outputs": len(fake_features), "accuracy": float(np.mean(outputs["correct"])),
                "frechet": metrics.frechet_distance(real_features, fake_features) if enough else None}
-    for key in ("lpips", "feature_diversity", "pixel_diversity"):
+    for key in ("lpips", "feature_diversity", "pixel_diversity", "styles_per_image"):
         if key in outputs:
             summary[key] = float(np.mean(outputs[key]))
+    if "style_correct" in outputs:
+        summary["style_accuracy"] = float(np.mean(outputs["style_correct"]))
     return summary
 
 
@@ -201,11 +227,17 @@ def evaluate_run(config: StarGANv2Config, data: DomainData, model, checkpoint_di
                  alexnet_weights: str = "", lpips_weights: str = "", max_images: int = 0,
                  num_outs: int = DEFAULT_NUM_OUTS, report_name: str = "report", seed: int = 0) -> dict:
     """Evaluates a restored StarGAN v2 run (its moving-average networks); writes <report_name>.json, .txt,
-    -latent.png and -reference.png to output_dir and returns the report."""
+    -latent.png and -reference.png to output_dir and returns the report. Data whose file names carry styles also
+    get a style classifier (in <classifier_dir>/style) and the style figures."""
     lpips = load_lpips_option(alexnet_weights, lpips_weights)
     start = time.time()
     classifier = classifier_lib.ensure_classifier(classifier_dir, classifier_layout(data.layout.names), config.image_size,
                                    lambda: train_domain_classifier(config, data, classifier_steps))
+    train_styles, val_styles = style_judge.style_labels(data.train), style_judge.style_labels(data.val)
+    style = None
+    if train_styles is not None and val_styles is not None:
+        style = style_judge.ensure_style_classifier(classifier_dir, data.train, train_styles, config.image_size,
+                                                    classifier_steps, seed)
     classifier_seconds = time.time() - start
     features, frechet_name, frechet_description = frechet_features(classifier, inception_weights)
     start = time.time()
@@ -213,8 +245,8 @@ def evaluate_run(config: StarGANv2Config, data: DomainData, model, checkpoint_di
     translator = types.SimpleNamespace(latent_guided=tf.function(model.latent_guided, reduce_retracing=True),
                                        reference_guided=tf.function(model.reference_guided, reduce_retracing=True),
                                        domains=model.domains)
-    result = evaluate_translator(translator, Judges(classifier, features, lpips), data, config.image_size,
-                                 config.latent_dim, num_outs, max_images, seed=seed)
+    result = evaluate_translator(translator, Judges(classifier, features, lpips, style), data, config.image_size,
+                                 config.latent_dim, num_outs, max_images, seed=seed, val_styles=val_styles)
     report = dict(result, model=StarGANv2Config.model_name, checkpoint=checkpoint_dir,
                   iteration=int(model.iteration.numpy()), image_size=config.image_size,
                   domains=list(data.layout.names), num_outs=num_outs, seed=seed, classifier_dir=classifier_dir,
@@ -238,6 +270,9 @@ def format_table(report: dict) -> str:
         columns.append(("lpips", "LPIPS", number))
     columns += [("feature_diversity", "feature div", number), ("pixel_diversity", "pixel L1 div", number)]
     real = report["real"]
+    if "style_accuracy" in real:
+        columns += [("style_accuracy", "style acc", percent), ("styles_per_image", "styles/image",
+                                                                lambda v: number(v, 2))]
     lines = [f"checkpoint {report.get('checkpoint', '?')} (iteration {report.get('iteration', '?')}, "
              f"{report.get('image_size', '?')}px): {report.get('num_outs', '?')} outputs per source image and task",
              f"{frechet}: {report.get('frechet_features', '?')}; feature div: mean pairwise distance of the same "
@@ -246,7 +281,10 @@ def format_table(report: dict) -> str:
              f"real validation images ({real['images']}): accuracy {percent(real['accuracy'])} ("
              + ", ".join(f"{name} {percent(value)}" for name, value in real["per_label"].items()) + "); "
              f"{frechet} to the training images: "
-             + ", ".join(f"{name} {value:.2f}" for name, value in real.get("frechet", {}).items()), "",
+             + ", ".join(f"{name} {value:.2f}" for name, value in real.get("frechet", {}).items())
+             + (f"; style classifier accuracy {percent(real['style_accuracy'])} (style acc: reference-guided outputs "
+                "of the reference's style; styles/image: distinct styles among one image's outputs)"
+                if "style_accuracy" in real else ""), "",
              f"{'mode':<11}{'target':<16}" + "".join(f"{title:>14}" for _, title, _ in columns)]
     for mode in ("latent", "reference"):
         rows = list(report[mode]["per_target"].items()) + [("mean of tasks", report[mode]["mean"])]
