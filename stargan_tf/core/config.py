@@ -26,6 +26,9 @@ class TrainingConfig:
     list_fields: ClassVar[tuple[str, ...]] = ("devices",)  # tuple-valued settings (comma-separated flags)
     help: ClassVar[dict[str, str]] = {}  # flag help per field
     help_groups: ClassVar[tuple[tuple[str, tuple[str, ...]], ...]] = ()  # (title, fields) for --help
+    # Settings left out of the JSON while at their default: a run that does not use a setting added later writes
+    # the run.json it wrote before that setting existed, which earlier versions (refusing unknown keys) still read.
+    omitted_at_default: ClassVar[tuple[str, ...]] = ()
 
     batch_size: int = 16
     num_iters: int = 200000
@@ -79,9 +82,13 @@ class TrainingConfig:
                 raise ConfigError(f"--{name}={value}: must be in [0, {'1]' if closed else '1)'}")
 
     def to_dict(self) -> dict:
-        """The config as JSON-ready values."""
+        """The config as JSON-ready values (without the omitted_at_default settings that have their default)."""
         values = dataclasses.asdict(self)
         values.update({name: list(getattr(self, name)) for name in self.list_fields})
+        defaults = {field.name: field.default for field in dataclasses.fields(self)}
+        for name in self.omitted_at_default:
+            if values[name] == defaults[name]:
+                del values[name]
         return values
 
     def save_json(self, path: str) -> None:

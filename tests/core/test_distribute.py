@@ -34,9 +34,10 @@ def environment(**extra):
 
 
 # The self-attention variant adds spectral normalization, whose power-iteration vectors are updated in training
-# calls (non-trainable variables written in replica context), and the hinge loss.
+# calls (non-trainable variables written in replica context), and the hinge loss; and the moving average of G
+# (also written in replica context).
 VARIANTS = {"paper": {}, "attention_spectral_hinge": dict(g_attention_at=["res0"], d_attention_at=["conv0"],
-                                                          d_spectral_norm=True, adv_loss="hinge")}
+                                                          d_spectral_norm=True, adv_loss="hinge", g_ema_beta=0.5)}
 
 
 def mirrored_run(config, tmp_path, steps, loop=True):

@@ -96,6 +96,9 @@ HELP = {**TRAINING_HELP,
     "attention_query": "row,col (fractions of the image) of the query position whose attention maps are saved "
                        "beside the sample grids when the model has self-attention blocks",
     "lr_update_step": "iterations between learning-rate updates",
+    "g_ema_beta": "decay of a moving average of the generator's weights, which then makes the samples, evaluation "
+                  "and exports (e.g. 0.999; warmed up as min(beta, (1 + n) / (10 + n)) after n G updates); 0: off, "
+                  "the paper's; cannot be switched on or off when resuming",
 }
 
 
@@ -105,7 +108,8 @@ HELP_GROUPS = (
     ("Self-attention variant", ("g_attention_at", "d_attention_at", "d_spectral_norm", "adv_loss", "gp_with_hinge",
                                 "attention_query")),
     ("Losses", ("lambda_cls", "lambda_rec", "lambda_gp")),
-    ("Optimization", ("g_lr", "d_lr", "beta1", "beta2", "n_critic", "lr_decay", "num_iters_decay", "lr_update_step")),
+    ("Optimization", ("g_lr", "d_lr", "beta1", "beta2", "n_critic", "lr_decay", "num_iters_decay", "lr_update_step",
+                      "g_ema_beta")),
     ("Data", ("celeba_image_dir", "attr_path", "rafd_image_dir", "celeba_crop_size", "rafd_crop_size",
               "celeba_test_size", "rafd_test_fraction", "synthetic_cache_dir")),
     ("AffectNet", ("affectnet_image_dir", "affectnet_train_csv", "affectnet_val_csv", "affectnet_crop_size",
@@ -122,6 +126,7 @@ class StarGANConfig(TrainingConfig):
     list_fields: ClassVar[tuple[str, ...]] = LIST_FIELDS
     help: ClassVar[dict[str, str]] = HELP
     help_groups: ClassVar[tuple] = HELP_GROUPS
+    omitted_at_default: ClassVar[tuple[str, ...]] = ("g_ema_beta",)
 
     # Model.
     dataset: str = "celeba"
@@ -151,6 +156,7 @@ class StarGANConfig(TrainingConfig):
     n_critic: int = 5
     beta1: float = 0.5
     beta2: float = 0.999
+    g_ema_beta: float = 0.0
     selected_attrs: tuple[str, ...] = DEFAULT_ATTRS
     # Data.
     celeba_image_dir: str = ""
@@ -194,7 +200,7 @@ class StarGANConfig(TrainingConfig):
                               "d_conv_dim", "d_repeat_num", "n_critic", "lr_update_step", "g_lr", "d_lr")
         self.require_non_negative("g_repeat_num", "num_iters_decay", "celeba_test_size", "lambda_cls", "lambda_rec",
                                   "lambda_gp", "affectnet_crop_size")
-        self.require_fraction("beta1", "beta2", "rafd_test_fraction")
+        self.require_fraction("beta1", "beta2", "rafd_test_fraction", "g_ema_beta")
         if self.num_iters_decay > self.num_iters:
             raise ConfigError(f"--num_iters_decay={self.num_iters_decay} exceeds --num_iters={self.num_iters}")
         if self.image_size % (2 ** self.d_repeat_num):
@@ -241,6 +247,10 @@ class StarGANConfig(TrainingConfig):
         if "celeba" in self.datasets and tuple(self.selected_attrs) != tuple(other.selected_attrs):
             diffs.append(f"selected_attrs: checkpoint has {list(other.selected_attrs)}, "
                          f"this run has {list(self.selected_attrs)}")
+        # With EMA on, the checkpoints hold a second generator; a new non-zero decay only changes later updates.
+        if bool(self.g_ema_beta) != bool(other.g_ema_beta):
+            diffs.append(f"g_ema_beta: checkpoint has {other.g_ema_beta}, this run has {self.g_ema_beta} (the moving "
+                         f"average of G is on or off for a whole run; another non-zero value can resume it)")
         return diffs
 
 PRESETS = {

@@ -130,7 +130,7 @@ def evaluate_run(config, data: RunData, model, checkpoint_dir: str, classifier_d
     classifier_seconds = time.time() - start
     features, frechet_name, frechet_description = frechet_features(classifier, inception_weights)
     start = time.time()
-    result = evaluate_generator(model.generator, classifier, features, data, config.image_size, datasets, max_images)
+    result = evaluate_generator(model.translator, classifier, features, data, config.image_size, datasets, max_images)
     report = dict(result, checkpoint=checkpoint_dir, iteration=int(model.iteration.numpy()),
                   image_size=config.image_size, classifier_dir=classifier_dir, frechet_name=frechet_name,
                   frechet_features=frechet_description, classifier_seconds=round(classifier_seconds, 1),
@@ -138,7 +138,7 @@ def evaluate_run(config, data: RunData, model, checkpoint_dir: str, classifier_d
     os.makedirs(output_dir, exist_ok=True)
     for dataset in result["translation"]:
         images, labels = data.fixed_batch(dataset, GRID_IMAGES, config.image_size)
-        grid, columns = translation_grid(model.generator, images, labels, data.layout, dataset)
+        grid, columns = translation_grid(model.translator, images, labels, data.layout, dataset)
         save_png(grid, os.path.join(output_dir, f"{report_name}-{dataset}.png"))
         report["translation"][dataset]["grid_columns"] = columns
     report_lib.write_report(report, os.path.join(output_dir, report_name + ".json"))

@@ -79,9 +79,9 @@ class StarGANFamily(ModelFamily):
         def draw(model):
             grids = {}
             for dataset, (images, labels) in batches.items():
-                grids[dataset] = translation_grid(model.generator, images, labels, data.layout, dataset)[0]
+                grids[dataset] = translation_grid(model.translator, images, labels, data.layout, dataset)[0]
                 if config.g_attention_at or config.d_attention_at:
-                    grids[f"{dataset}-attention"] = attention_grid(model.generator, model.discriminator, images,
+                    grids[f"{dataset}-attention"] = attention_grid(model.translator, model.discriminator, images,
                                                                    labels, data.layout, dataset, query)[0]
             return grids
 
@@ -99,7 +99,7 @@ class StarGANFamily(ModelFamily):
     def serving_model(self, directory, crop_size, options, checkpoint=""):
         model, config = self.load_model(directory, checkpoint)
         classifier = model.discriminator if options.get("with_classifier", True) else None
-        return serving.ServingModel(model.generator, model.layout, config.image_size, crop_size, classifier)
+        return serving.ServingModel(model.translator, model.layout, config.image_size, crop_size, classifier)
 
     def export_inputs(self, config, model, count, split):
         images, targets = serving.sample_inputs(resolve_data_dirs(config), model.layout, count,

@@ -2,6 +2,7 @@
 import tensorflow as tf
 
 from stargan_tf.core import precision
+from stargan_tf.core.ema import copy_weights, update_averages, warmed_up_decay
 from stargan_tf.core.gan import GANModel
 from stargan_tf.data.labels import LabelLayout
 from stargan_tf.families.stargan import losses
@@ -19,6 +20,9 @@ class StarGAN(GANModel):
     One train_step serves one dataset and two: the label layout (with its mask vector) is data. With two
     datasets their batches alternate, and an iteration (the unit of n_critic, learning-rate decay and
     num_iters) is one batch of each, as in the official joint training.
+
+    With config.g_ema_beta > 0, a moving average of G's weights (generator_ema, checkpointed beside the others)
+    follows each G update and is the `translator` that samples, evaluation and export use.
     """
 
     network_names = ("generator", "discriminator")
@@ -28,8 +32,12 @@ class StarGAN(GANModel):
         super().__init__(**kwargs)
         self.config, self.layout = config, layout
         self.steps_per_iteration = len(layout.segments)
-        self.generator = Generator(layout.label_dim, config.g_conv_dim, config.g_repeat_num,
-                                   attention_at=config.g_attention_at, name="generator")
+        self.generator = self._new_generator("generator")
+        self.generator_ema = None
+        if config.g_ema_beta:
+            self.generator_ema = self._new_generator("generator_ema")
+            self.generator_ema.trainable = False
+            self.network_names = StarGAN.network_names + ("generator_ema",)
         self.discriminator = Discriminator(config.image_size, layout.logit_dim, config.d_conv_dim,
                                            config.d_repeat_num, attention_at=config.d_attention_at,
                                            spectral_norm=config.d_spectral_norm, name="discriminator")
@@ -40,17 +48,30 @@ class StarGAN(GANModel):
                                           aggregation=tf.VariableAggregation.MEAN)
                               for name in G_LOSS_NAMES]
 
+    def _new_generator(self, name: str) -> Generator:
+        c = self.config
+        return Generator(self.layout.label_dim, c.g_conv_dim, c.g_repeat_num, attention_at=c.g_attention_at, name=name)
+
+    @property
+    def translator(self) -> Generator:
+        """The generator a trained model translates with: the moving average of G when there is one, else G."""
+        return self.generator if self.generator_ema is None else self.generator_ema
+
     def build_networks(self):
-        """Creates every weight by running G and D once on zeros (Keras cannot infer the two inputs)."""
+        """Creates every weight by running G and D once on zeros (Keras cannot infer the two inputs); the moving
+        average of G starts as an exact copy of G."""
         size = self.config.image_size
-        images = tf.zeros([1, size, size, 3])
-        self.generator(images, tf.zeros([1, self.layout.label_dim]))
+        images, labels = tf.zeros([1, size, size, 3]), tf.zeros([1, self.layout.label_dim])
+        self.generator(images, labels)
         self.discriminator(images)
+        if self.generator_ema is not None:
+            self.generator_ema(images, labels)
+            copy_weights(self.generator, self.generator_ema)
         self.built = True
 
     def call(self, images, labels):
-        """Translates images to the domains given by labels."""
-        return self.generator(images, labels)
+        """Translates images to the domains given by labels (with the translator)."""
+        return self.translator(images, labels)
 
     def learning_rates(self, iteration):
         """(d_lr, g_lr) at an iteration under the configured decay."""
@@ -108,6 +129,10 @@ class StarGAN(GANModel):
             total = self.g_optimizer.scale_loss(self._average(per_example))
         variables = self.generator.trainable_variables
         self.g_optimizer.apply_gradients(zip(tape.gradient(total, variables), variables))
+        if self.generator_ema is not None:
+            # n: G's updates so far, this one included (a loss-scaled optimizer does not count those it skipped).
+            updates = precision.checkpointable(self.g_optimizer).iterations
+            update_averages([self.generator], [self.generator_ema], warmed_up_decay(c.g_ema_beta, updates))
         for variable, value in zip(self.last_g_losses, (loss_fake, loss_cls, loss_rec)):
             variable.assign(tf.reduce_mean(value))
         return d_logs, self._last_g_losses()

@@ -5,6 +5,7 @@ import keras
 import tensorflow as tf
 
 from stargan_tf.core import precision
+from stargan_tf.core.ema import copy_weights, update_averages
 from stargan_tf.core.gan import GANModel
 from stargan_tf.families.stargan_v2 import losses
 from stargan_tf.families.stargan_v2.config import StarGANv2Config
@@ -78,8 +79,7 @@ class StarGANv2(GANModel):
             encoder(images, domains)
         self.discriminator(images, domains)
         for network, ema in zip(self.translator_networks, self.ema_networks):
-            for weight, ema_weight in zip(network.weights, ema.weights):
-                ema_weight.assign(weight)
+            copy_weights(network, ema)
         self.built = True
 
     # Inference on the moving-average networks: the functions export wraps.
@@ -144,11 +144,9 @@ class StarGANv2(GANModel):
         return dict(zip(G_LOSS_NAMES, (loss_adv, loss_sty, loss_ds, loss_cyc)))
 
     def update_ema(self):
-        """ema = beta * ema + (1 - beta) * weight for every weight of G, F and E (torch.lerp(w, ema, beta))."""
-        beta = self.config.ema_beta
-        for network, ema in zip(self.translator_networks, self.ema_networks):
-            for weight, ema_weight in zip(network.weights, ema.weights):
-                ema_weight.assign(weight + beta * (ema_weight - weight))
+        """ema = beta * ema + (1 - beta) * weight for every weight of G, F and E, with the official constant beta
+        (no warm-up)."""
+        update_averages(self.translator_networks, self.ema_networks, self.config.ema_beta)
 
     def train_step(self, data):
         """One official iteration on a batch {x_src, y_src, x_ref, x_ref2, y_ref, z_trg, z_trg2}."""
