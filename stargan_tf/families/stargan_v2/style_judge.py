@@ -19,33 +19,34 @@ from stargan_tf.data.synthetic_domains import HAIR_STYLES
 from stargan_tf.evaluation import classifier as classifier_lib
 
 SEGMENT = "hair"
+STYLES = tuple(HAIR_STYLES)  # label order of the style classifier
 SUBDIRECTORY = "style"  # the style classifier's folder inside the evaluation's --classifier_dir
 
 
-def style_layout(styles=tuple(HAIR_STYLES)) -> LabelLayout:
+def style_layout() -> LabelLayout:
     """The style classifier's label layout: one softmax over the hair colours."""
-    return LabelLayout((Segment(SEGMENT, ONEHOT, tuple(styles), 0),))
+    return LabelLayout((Segment(SEGMENT, ONEHOT, STYLES, 0),))
 
 
-def style_labels(files: LabeledFiles, styles=tuple(HAIR_STYLES)) -> np.ndarray | None:
+def style_labels(files: LabeledFiles) -> np.ndarray | None:
     """Each file's style index (its name, without extension, ends with `-<style>`), or None when any file has no
     known style: then the data carry no style labels."""
     labels = []
     for path in files.paths:
         style = os.path.splitext(os.path.basename(path))[0].rpartition("-")[2]
-        if style not in styles:
+        if style not in STYLES:
             return None
-        labels.append(styles.index(style))
+        labels.append(STYLES.index(style))
     return np.asarray(labels, np.int64)
 
 
 def train_style_classifier(files: LabeledFiles, labels: np.ndarray, image_size: int, steps: int, seed: int = 0,
-                           batch_size: int = 32, styles=tuple(HAIR_STYLES)):
+                           batch_size: int = 32):
     """A classifier of the styles fitted to `steps` batches of the real images, shuffled by seed."""
-    onehot = np.eye(len(styles), dtype=np.float32)[labels]
+    onehot = np.eye(len(STYLES), dtype=np.float32)[labels]
     batches = (tf.data.Dataset.from_tensor_slices((list(files.paths), onehot)).shuffle(len(files), seed=seed)
                .repeat().map(lambda path, label: (load_image(path, image_size), label)).batch(batch_size))
-    return classifier_lib.fit_classifier(batches, style_layout(styles), image_size, steps, seed)
+    return classifier_lib.fit_classifier(batches, style_layout(), image_size, steps, seed)
 
 
 def ensure_style_classifier(classifier_dir: str, files: LabeledFiles, labels: np.ndarray, image_size: int,
