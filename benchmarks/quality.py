@@ -48,7 +48,9 @@ def main(argv):
     train(config)
     train_seconds = time.time() - start
     classifier_dir = os.path.join(os.path.dirname(config.model_save_dir.rstrip("/")), "classifier")
-    options = cli.family_options(FAMILY, [FAMILY], "evaluate_options")
+    # An option named like a training flag (StarGAN's --dataset) takes the run's value, which the preset may set.
+    options = {name: getattr(config, name, value)
+               for name, value in cli.family_options(FAMILY, [FAMILY], "evaluate_options").items()}
     report = FAMILY.evaluate(config.model_save_dir, classifier_dir, FLAGS.results_dir, FLAGS.classifier_steps,
                              FLAGS.inception_weights, 0, options, report_name)
     report.update(benchmark="quality", model=FAMILY.name, preset=FLAGS.preset, config=config.to_dict(),
