@@ -96,7 +96,8 @@ def alternating(datasets, start_step: int = 0) -> tf.data.Dataset:
 
 
 def load_batch(files: LabeledFiles, count: int, crop_size: int, image_size: int):
-    """The first `count` images of a split as one array batch (fixed, unflipped): for samples and evaluation."""
-    count = min(count, len(files))
-    images = tf.stack([load_image(path, crop_size, image_size) for path in files.paths[:count]])
-    return images.numpy(), files.labels[:count]
+    """`count` images spread evenly over a split (all of it when count >= its size), as one fixed, unflipped array
+    batch for samples and evaluation: a split sorted by class (RaFD's folders) then shows every class, not one."""
+    picks = files.subset(np.linspace(0, len(files) - 1, min(count, len(files))).round().astype(int))
+    images = tf.stack([load_image(path, crop_size, image_size) for path in picks.paths])
+    return images.numpy(), picks.labels

@@ -72,3 +72,19 @@ def test_corrupt_files_are_skipped_with_a_warning_naming_them(tmp_path, caplog):
     assert "garbage.jpg" in caplog.text and "truncated.jpg" in caplog.text
     with pytest.raises(DataError, match="none of the 2 images is readable"):
         drop_unreadable(files.subset([1, 2]), "celeba train")
+
+
+def test_fixed_batches_spread_over_a_split_sorted_by_class(tmp_path):
+    """Sample grids of a split sorted by class (RaFD's folders) show every class, and all of it when asked."""
+    paths = []
+    for index in range(12):
+        path = tmp_path / f"{index:02d}.png"
+        Image.fromarray(np.full((8, 8, 3), index * 20, np.uint8)).save(path)
+        paths.append(str(path))
+    labels = np.repeat(np.eye(3, dtype=np.float32), 4, axis=0)  # 4 images of class 0, then 1, then 2
+    files = LabeledFiles(tuple(paths), labels, ("a", "b", "c"))
+    images, picked = pipeline.load_batch(files, 3, 8, 8)  # images 0, 6 and 11
+    np.testing.assert_array_equal(picked, np.eye(3))
+    np.testing.assert_allclose(images[:, 0, 0, 0], np.array([0, 120, 220]) / 127.5 - 1, atol=1e-6)
+    _, everything = pipeline.load_batch(files, 50, 8, 8)
+    np.testing.assert_array_equal(everything, labels)

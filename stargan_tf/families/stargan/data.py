@@ -65,7 +65,7 @@ class RunData:
         return lines
 
     def fixed_batch(self, dataset: str, count: int, image_size: int, split: str = "test"):
-        """(images, full-layout labels) of the first `count` images of a split, for sample grids."""
+        """(images, full-layout labels) of `count` images spread over a split, for sample grids and evaluation."""
         chosen = self.splits[dataset]
         files = chosen.test if split == "test" and len(chosen.test) else chosen.train
         images, labels = pipeline.load_batch(files, count, chosen.crop_size, image_size)
