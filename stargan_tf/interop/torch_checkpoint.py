@@ -178,18 +178,28 @@ class _StateDictUnpickler(pickle.Unpickler):
         return self.views.setdefault(view[0], _Storage(storage_type, view[0], view[2], storage, view[1]))
 
 
-def _checked_tensors(path: str, state) -> dict[str, _TensorRef]:
-    """The state_dict's tensors, each checked against its storage's declared length (nothing read yet)."""
+NESTING = "/"  # joins a network's name to its tensors' keys when a file holds several state_dicts
+
+
+def _checked_tensors(path: str, state, prefix: str = "") -> dict[str, _TensorRef]:
+    """The state_dict's tensors, each checked against its storage's declared length (nothing read yet). A dict of
+    state_dicts (StarGAN v2's {network: state_dict}, wing.ckpt's {'state_dict': ...}) is flattened to
+    `<network>/<key>` names."""
     if not isinstance(state, dict):
         raise CheckpointError(f"{path}: expected a state_dict (a mapping of names to tensors), as torch.save("
                               f"model.state_dict(), path) writes, got {type(state).__name__}")
+    tensors = {}
     for name, tensor in state.items():
+        if isinstance(name, str) and isinstance(tensor, dict) and not prefix:
+            tensors.update(_checked_tensors(path, tensor, name + NESTING))
+            continue
         if not isinstance(name, str) or not isinstance(tensor, _TensorRef):
             raise CheckpointError(f"{path}: expected a state_dict (a mapping of names to tensors), but key "
-                                  f"{name!r:.80} holds a {type(tensor).__name__}")
+                                  f"{prefix}{name!r:.80} holds a {type(tensor).__name__}")
         if problem := tensor.problem():
-            raise CheckpointError(f"{path}: tensor {name}: {problem}")
-    return state
+            raise CheckpointError(f"{path}: tensor {prefix}{name}: {problem}")
+        tensors[prefix + name] = tensor
+    return tensors
 
 
 def _users(state: dict, storage: _Storage) -> str:
@@ -298,3 +308,16 @@ def read_state_dict(path: str) -> dict[str, np.ndarray]:
         raise CheckpointError(f"{path}: cannot read as a PyTorch state_dict ({type(error).__name__}: "
                               f"{str(error)[:200]})") from None
     return {name: _finite(path, name, tensor.to_numpy()) for name, tensor in state.items()}
+
+
+def read_state_dicts(path: str) -> dict[str, dict[str, np.ndarray]]:
+    """The state_dicts of a `torch.save({name: module.state_dict(), ...}, path)` file, by name (tensors as numpy
+    arrays); CheckpointError when the file holds one plain state_dict instead."""
+    grouped: dict[str, dict[str, np.ndarray]] = {}
+    for key, array in read_state_dict(path).items():
+        name, nested, tensor_key = key.partition(NESTING)
+        if not nested:
+            raise CheckpointError(f"{path}: expected a dict of state_dicts ({{name: state_dict}}), found tensor "
+                                  f"{key} at the top level")
+        grouped.setdefault(name, {})[tensor_key] = array
+    return grouped

@@ -12,14 +12,10 @@ its outputs come from instance statistics, as ours do.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
-import os
 import re
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from stargan_tf.families.stargan.config import DEFAULT_ATTRS, StarGANConfig
 from stargan_tf.data.synthetic import RAFD_EXPRESSIONS
@@ -28,11 +24,11 @@ from stargan_tf.data.labels import LabelLayout, make_layout
 from stargan_tf.families.stargan.layers import ResidualBlock
 from stargan_tf.families.stargan.discriminator import Discriminator
 from stargan_tf.families.stargan.generator import Generator
+from stargan_tf.core.imported import refuse_existing_checkpoint, source, write_import_record
 from stargan_tf.core.run_dir import checkpoint_manager, write_run_file
 from stargan_tf.families.stargan.family import build_model
 from stargan_tf.interop.torch_layout import layer_weights, official_shape, to_keras
 
-IMPORT_FILE = "import.json"  # Where the weights of an imported checkpoint directory came from.
 UNUSED_SUFFIXES = ("running_mean", "running_var", "num_batches_tracked")  # Tracked, never used by the official code.
 
 
@@ -122,14 +118,6 @@ def _describe_discriminator(repeat_num):
     return describe
 
 
-def _sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 @dataclasses.dataclass
 class ImportedRun:
     """What an import produced: the run's config and layout, the model, and the checkpoint written."""
@@ -152,9 +140,7 @@ def import_official(generator_path: str, output_dir: str, discriminator_path: st
     image_size come from the caller and are checked against the tensors. Without a discriminator file, D is
     randomly initialised (d_conv_dim, d_repeat_num, seed): translation and export need only G.
     """
-    if tf.train.latest_checkpoint(output_dir):
-        raise CheckpointError(f"--output={output_dir} already holds checkpoint {tf.train.latest_checkpoint(output_dir)}"
-                              f": choose an empty directory")
+    refuse_existing_checkpoint(output_dir)
     g_state = read_state_dict(generator_path)
     architecture = dict(generator_architecture(g_state, generator_path), d_conv_dim=d_conv_dim,
                         d_repeat_num=d_repeat_num)
@@ -176,10 +162,8 @@ def import_official(generator_path: str, output_dir: str, discriminator_path: st
                               _describe_discriminator(config.d_repeat_num))
     checkpoint_path = checkpoint_manager(model, output_dir, config.keep_checkpoints).save(checkpoint_number=0)
     write_run_file(output_dir, config.model_name, config, layout.to_json())
-    sources = {"generator": {"path": os.path.abspath(generator_path), "sha256": _sha256(generator_path)},
-               "discriminator": ({"path": os.path.abspath(discriminator_path), "sha256": _sha256(discriminator_path)}
-                                 if d_state is not None else
-                                 f"not imported: randomly initialised (seed {seed}); train it before fine-tuning")}
-    with open(os.path.join(output_dir, IMPORT_FILE), "w") as f:
-        json.dump(sources, f, indent=2)
+    write_import_record(output_dir, {
+        "generator": source(generator_path),
+        "discriminator": (source(discriminator_path) if d_state is not None else
+                          f"not imported: randomly initialised (seed {seed}); train it before fine-tuning")})
     return ImportedRun(config, layout, model, checkpoint_path, d_state is not None)

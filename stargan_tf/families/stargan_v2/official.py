@@ -2,22 +2,31 @@
 
 The official checkpoints are torch.save'd dicts with one state_dict per network (`generator`,
 `mapping_network`, `style_encoder`, `discriminator`), keys possibly prefixed by nn.DataParallel's `module.`.
-Our networks keep the official order of blocks (encode/decode lists, the trunk's blocks, one head per domain),
+`import_official_v2` turns such files into a run directory. Our networks keep the official order of blocks (encode/decode lists, the trunk's blocks, one head per domain),
 so each official key is computed from the position of our layer. Layouts: convolutions [out, in, kH, kW] ->
 [kH, kW, in, out]; linear layers [out, in] -> [in, out]; D's final 1x1 convolution [K, C, 1, 1] -> our dense
 head's [C, K].
 """
 from __future__ import annotations
 
+import dataclasses
+import math
+import re
+
 import keras
 import numpy as np
 
-from stargan_tf.families.stargan_v2.blocks import AdaIN, Trunk
+from stargan_tf.core.ema import copy_weights
+from stargan_tf.core.imported import refuse_existing_checkpoint, source, write_import_record
+from stargan_tf.core.run_dir import checkpoint_manager, write_run_file
+from stargan_tf.families.stargan_v2.blocks import AdaIN, Trunk, first_width
+from stargan_tf.families.stargan_v2.config import StarGANv2Config
 from stargan_tf.families.stargan_v2.discriminator import Discriminator
+from stargan_tf.families.stargan_v2.family import build_model
 from stargan_tf.families.stargan_v2.generator import Generator
 from stargan_tf.families.stargan_v2.mapping import MappingNetwork
 from stargan_tf.families.stargan_v2.style_encoder import StyleEncoder
-from stargan_tf.interop.torch_checkpoint import CheckpointError
+from stargan_tf.interop.torch_checkpoint import CheckpointError, read_state_dicts
 from stargan_tf.interop.torch_layout import layer_weights as _layer
 
 NETWORKS = ("generator", "mapping_network", "style_encoder", "discriminator")  # the checkpoint's keys
@@ -122,3 +131,108 @@ def load_official_v2(networks: dict, checkpoint: dict, source: str = "the checkp
                    for pair in keras_weights_from_official_v2(network, checkpoint[name], f"{source}[{name!r}]")]
     for variable, value in assignments:
         variable.assign(value)
+
+
+def _count(state: dict, pattern: str) -> int:
+    return sum(1 for key in state if re.fullmatch(pattern, key))
+
+
+def _tensor(state: dict, key: str, network: str, source: str) -> np.ndarray:
+    if key not in state:
+        raise CheckpointError(f"{source}[{network!r}] has no {key}: not an official StarGAN v2 {network}")
+    return np.asarray(state[key])
+
+
+def official_architecture(nets: dict, source: str) -> dict:
+    """The v2 config fields and domain count an official {network: state_dict} fixes, read from tensor shapes.
+
+    image_size from the style encoder's depth (log2(size) - 2 blocks); widths from the generator and mapping
+    network; the high-pass face path from one extra generator level. w_hpf's value has no tensor: it is 1 when
+    the path is there (the official CelebA-HQ model), else 0.
+    """
+    generator, mapping, encoder = (nets[name] for name in NETWORKS[:3])
+    image_size = 2 ** (_count(encoder, r"shared\.\d+\.conv1\.weight") + 2)
+    dim_in = _tensor(generator, "from_rgb.weight", "generator", source).shape[0]
+    encode = _count(generator, r"encode\.\d+\.conv1\.weight")
+    widths = [_tensor(generator, f"encode.{i}.conv2.weight", "generator", source).shape[0] for i in range(encode)]
+    plain_depth = int(math.log2(image_size)) - 4 + 2  # the official encoder's blocks without the face path
+    if encode not in (plain_depth, plain_depth + 1):
+        raise CheckpointError(f"{source}['generator'] has {encode} encoder blocks; a {image_size}px model (the size "
+                              f"the style encoder's depth gives) has {plain_depth}, or {plain_depth + 1} with the "
+                              f"high-pass face path")
+    widths += [encoder[key].shape[0] for key in encoder if re.fullmatch(r"shared\.\d+\.conv2\.weight", key)]
+    max_conv_dim = max(widths + [dim_in])  # any cap at or above the widest layer builds the same networks
+    first = _tensor(mapping, "shared.0.weight", "mapping_network", source)
+    last = _tensor(mapping, "unshared.0.6.weight", "mapping_network", source)
+    return {"image_size": image_size, "style_dim": last.shape[0], "latent_dim": first.shape[1],
+            "mapping_dim": first.shape[0], "max_conv_dim": max_conv_dim,
+            "base_dim": 0 if dim_in == first_width(image_size, max_conv_dim) else dim_in,
+            "w_hpf": 1.0 if encode == plain_depth + 1 else 0.0,
+            "num_domains": _count(mapping, r"unshared\.\d+\.0\.weight")}
+
+
+def _networks_in(path: str, names) -> dict:
+    """{network: state_dict} of an official checkpoint file, `module.` prefixes stripped; an error names what is
+    missing."""
+    nets = read_state_dicts(path)
+    missing = [name for name in names if name not in nets]
+    if missing:
+        raise CheckpointError(f"{path} has no {', '.join(missing)} (it holds {', '.join(nets) or 'nothing'}): "
+                              f"expected an official StarGAN v2 checkpoint such as 100000_nets_ema.ckpt")
+    return {name: {key.removeprefix(DATA_PARALLEL_PREFIX): value for key, value in nets[name].items()}
+            for name in names}
+
+
+@dataclasses.dataclass
+class ImportedV2Run:
+    """What a StarGAN v2 import produced: the run's config, its model, the checkpoint, whether D was imported."""
+
+    config: StarGANv2Config
+    model: keras.Model
+    checkpoint_path: str
+    discriminator_imported: bool
+
+
+def import_official_v2(nets_ema_path: str, output_dir: str, domains, nets_path: str | None = None,
+                       seed: int = 1234) -> ImportedV2Run:
+    """Converts official StarGAN v2 checkpoints into a stargan_tf run directory (checkpoint at step 0, run.json,
+    import.json).
+
+    `*_nets_ema.ckpt` (generator, mapping_network, style_encoder) fills the moving averages, which translate and
+    export use; `*_nets.ckpt`, when given, fills the trained networks and D, otherwise they start as copies of the
+    averages and D is random (seed). Sizes and widths come from the tensors; `domains` must name as many domains.
+    """
+    refuse_existing_checkpoint(output_dir)
+    ema = _networks_in(nets_ema_path, NETWORKS[:3])
+    architecture = official_architecture(ema, nets_ema_path)
+    num_domains = architecture.pop("num_domains")
+    domains = tuple(domains)
+    if len(domains) != num_domains:
+        raise CheckpointError(f"--domains names {len(domains)} ({', '.join(domains) or 'none'}), but "
+                              f"{nets_ema_path}'s mapping network has {num_domains} (unshared.0 to "
+                              f"unshared.{num_domains - 1}): name them in label order, e.g. female,male for "
+                              f"CelebA-HQ and cat,dog,wild for AFHQ")
+    if architecture["w_hpf"] > 0:
+        raise CheckpointError(f"{nets_ema_path}: the generator has the high-pass face path (w_hpf 1, the official "
+                              f"CelebA-HQ model), which needs face-landmark masks from the official FAN network "
+                              f"(wing.ckpt); stargan_tf cannot compute them yet, so only models without it (AFHQ) "
+                              f"import")
+    trained = _networks_in(nets_path, NETWORKS) if nets_path else None
+    config = StarGANv2Config(seed=seed, model_save_dir=output_dir, **architecture).validate()
+    keras.utils.set_random_seed(seed)  # D, when not imported, is a function of the seed.
+    model = build_model(config, domains)
+    load_official_v2({name + "_ema": getattr(model, name + "_ema") for name in NETWORKS[:3]},
+                     {name + "_ema": state for name, state in ema.items()}, nets_ema_path)
+    if trained is not None:
+        load_official_v2({name: getattr(model, name) for name in NETWORKS}, trained, nets_path)
+    else:
+        for average, network in zip(model.ema_networks, model.translator_networks):
+            copy_weights(average, network)
+    checkpoint_path = checkpoint_manager(model, output_dir, config.keep_checkpoints).save(checkpoint_number=0)
+    write_run_file(output_dir, config.model_name, config, {"domains": list(domains)})
+    write_import_record(output_dir, {
+        "nets_ema": source(nets_ema_path),
+        "nets": (source(nets_path) if trained is not None else
+                 f"not imported: G, F and E start as the moving averages, D randomly initialised (seed {seed}); "
+                 f"train D before fine-tuning")})
+    return ImportedV2Run(config, model, checkpoint_path, trained is not None)
