@@ -1,4 +1,5 @@
 """PyTorch's tensor layout against Keras's: official parameter names of a layer, kernels transposed both ways."""
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -9,6 +10,9 @@ def layer_weights(prefix: str, layer) -> dict:
     """Official parameter name -> our variable, for one layer with weights."""
     if isinstance(layer, InstanceNormalization):
         return {f"{prefix}.weight": layer.gamma, f"{prefix}.bias": layer.beta}
+    if isinstance(layer, keras.layers.BatchNormalization):
+        return {f"{prefix}.weight": layer.gamma, f"{prefix}.bias": layer.beta,
+                f"{prefix}.running_mean": layer.moving_mean, f"{prefix}.running_var": layer.moving_variance}
     weights = {f"{prefix}.weight": layer.kernel}
     if layer.use_bias:
         weights[f"{prefix}.bias"] = layer.bias

@@ -1,0 +1,133 @@
+"""The official StarGAN v2 face-landmark network (FAN, one hourglass) and its mask computation, rebuilt in PyTorch
+with the official module names, so that its state_dict has wing.ckpt's keys and layouts. Test-only: needs PyTorch.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from stargan_tf.families.stargan_v2 import fan as keras_fan
+
+
+def _coords(x, with_boundary_channels: int = 0):
+    """x with row, column (in [-1, 1]) and radius (max 1) channels appended, NCHW."""
+    n, _, h, w = x.shape
+    rows = torch.linspace(-1, 1, h)[:, None].expand(h, w)
+    columns = torch.linspace(-1, 1, w)[None, :].expand(h, w)
+    radius = torch.sqrt(rows ** 2 + columns ** 2)
+    coords = torch.stack([rows, columns, radius / radius.max()])[None].expand(n, 3, h, w)
+    return torch.cat([x, coords], 1)
+
+
+class CoordConv(nn.Module):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, padding: int = 0):
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels + 3, out_channels, kernel_size, stride, padding)
+
+    def forward(self, x):
+        return self.conv(_coords(x))
+
+
+class ConvBlock(nn.Module):
+    def __init__(self, planes_in: int, planes_out: int):
+        super().__init__()
+        half, quarter = planes_out // 2, planes_out // 4
+        self.bn1, self.conv1 = nn.BatchNorm2d(planes_in), nn.Conv2d(planes_in, half, 3, 1, 1, bias=False)
+        self.bn2, self.conv2 = nn.BatchNorm2d(half), nn.Conv2d(half, quarter, 3, 1, 1, bias=False)
+        self.bn3, self.conv3 = nn.BatchNorm2d(quarter), nn.Conv2d(quarter, quarter, 3, 1, 1, bias=False)
+        self.downsample = (nn.Sequential(nn.BatchNorm2d(planes_in), nn.ReLU(), nn.Conv2d(planes_in, planes_out, 1,
+                                                                                          bias=False))
+                           if planes_in != planes_out else None)
+
+    def forward(self, x):
+        a = self.conv1(F.relu(self.bn1(x)))
+        b = self.conv2(F.relu(self.bn2(a)))
+        c = self.conv3(F.relu(self.bn3(b)))
+        return torch.cat([a, b, c], 1) + (self.downsample(x) if self.downsample is not None else x)
+
+
+class HourGlass(nn.Module):
+    def __init__(self, depth: int = 4):
+        super().__init__()
+        self.depth = depth
+        self.coordconv = CoordConv(256, 256, 1)
+        for level in range(1, depth + 1):
+            for branch in ("b1", "b2", "b3"):
+                self.add_module(f"{branch}_{level}", ConvBlock(256, 256))
+        self.add_module("b2_plus_1", ConvBlock(256, 256))
+
+    def level(self, level: int, x):
+        low = getattr(self, f"b2_{level}")(F.avg_pool2d(x, 2))
+        low = self.level(level - 1, low) if level > 1 else self.b2_plus_1(low)
+        low = getattr(self, f"b3_{level}")(low)
+        return getattr(self, f"b1_{level}")(x) + F.interpolate(low, scale_factor=2, mode="nearest")
+
+    def forward(self, x):
+        return self.level(self.depth, self.coordconv(x))
+
+
+class FAN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = CoordConv(3, 64, 7, 2, 3)
+        self.bn1 = nn.BatchNorm2d(64)
+        self.conv2, self.conv3, self.conv4 = ConvBlock(64, 128), ConvBlock(128, 128), ConvBlock(128, 256)
+        self.m0, self.top_m_0 = HourGlass(), ConvBlock(256, 256)
+        self.conv_last0, self.bn_end0 = nn.Conv2d(256, 256, 1), nn.BatchNorm2d(256)
+        self.l0 = nn.Conv2d(256, keras_fan.LANDMARKS + 1, 1)
+
+    def forward(self, x):
+        x = F.avg_pool2d(self.conv2(F.relu(self.bn1(self.conv1(x)))), 2)
+        x = self.top_m_0(self.m0(self.conv4(self.conv3(x))))
+        return self.l0(F.relu(self.bn_end0(self.conv_last0(x))))
+
+
+def _shift(x, rows: int):
+    return torch.roll(x, -rows, dims=2)
+
+
+@torch.no_grad()
+def heatmaps_256(fan: FAN, images):
+    """[N,98,256,256] heatmaps of NCHW images in [-1, 1], as the official get_heatmap computes them."""
+    x = F.interpolate(images, size=keras_fan.INPUT_SIZE, mode="bilinear")
+    heatmaps = fan(x * 0.5 + 0.5)[:, :keras_fan.LANDMARKS]
+    return F.interpolate(heatmaps, scale_factor=4, mode="bilinear", align_corners=True)
+
+
+@torch.no_grad()
+def masks_from_heatmaps(x):
+    """(coarse, fine) masks [N,1,256,256] of [N,98,256,256] heatmaps, the official `preprocess`."""
+    x = torch.where(x < 0.1, torch.zeros_like(x), x)
+    flat = x.flatten(2)
+    low, high = flat.min(2, keepdim=True)[0], flat.max(2, keepdim=True)[0]
+    x = ((flat - low) / (high - low + 1e-6)).view_as(x).clone()
+    for (start, end), rows, power in keras_fan.PART_OPERATIONS:
+        x[:, start:end] = _shift(x[:, start:end], rows) ** power
+    x[:, list(keras_fan.ZEROED)] = 0
+    x[:, keras_fan.NOSE[0] + 1:keras_fan.NOSE[1]] = _shift(x[:, keras_fan.NOSE[0] + 1:keras_fan.NOSE[1]], 4)
+    start, end = keras_fan.EYES
+    x[:, start:end] = _shift(x[:, start:end], -8) ** 3 + _shift(x[:, start:end], -24)
+    x2 = x.clone()
+    for start, end in (keras_fan.CHIN, (keras_fan.LIP_EDGES[0], keras_fan.LIP_INNER[1]), keras_fan.EYEBROWS):
+        x2[:, start:end] = 0
+    coarse, fine = x.sum(1, keepdim=True), x2.sum(1, keepdim=True)
+    return torch.nan_to_num(coarse).clamp(0, 1), torch.nan_to_num(fine).clamp(0, 1)
+
+
+def randomize(model: nn.Module, seed: int) -> nn.Module:
+    """Random weights and BatchNorm statistics (so that a test of the eval-mode mapping can fail), eval mode."""
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, tensor in model.state_dict().items():
+            if name.endswith("num_batches_tracked"):
+                continue
+            values = torch.randn(tensor.shape, generator=generator)
+            if name.endswith("running_var"):
+                values = 0.5 + values.abs()
+            elif name.endswith(("bn1.weight", "bn2.weight", "bn3.weight", "weight")) and tensor.ndim == 1:
+                values = 1 + 0.1 * values
+            else:
+                values = values * (2.0 / max(1, tensor[0].numel())) ** 0.5 if tensor.ndim > 1 else 0.1 * values
+            tensor.copy_(values)
+    return model.eval()
