@@ -4,7 +4,7 @@ Module and parameter names follow the official checkpoints (`from_rgb`, `encode.
 `shared.<i>`, `unshared.<k>`, `main.<i>`), so state_dicts have the official keys, shapes and layouts. Widths are
 parameters (the official code fixes them from the image size: first width 2**14 // size, at most 512, mapping
 width 512) so that tests can run tiny networks. Written from the official model's documented behaviour (no code
-taken from it), without the high-pass face path (w_hpf 0). Test-only: needs PyTorch.
+taken from it). Test-only: needs PyTorch.
 """
 from __future__ import annotations
 
@@ -62,9 +62,9 @@ class AdaIN(nn.Module):
 class AdainResBlk(nn.Module):
     """AdaIN LeakyReLU [upsample] conv3x3 AdaIN LeakyReLU conv3x3 + ([upsample] [conv1x1]) shortcut, over sqrt(2)."""
 
-    def __init__(self, dim_in: int, dim_out: int, style_dim: int, upsample: bool = False):
+    def __init__(self, dim_in: int, dim_out: int, style_dim: int, upsample: bool = False, w_hpf: float = 0.0):
         super().__init__()
-        self.upsample = upsample
+        self.upsample, self.w_hpf = upsample, w_hpf
         self.conv1 = nn.Conv2d(dim_in, dim_out, 3, padding=1)
         self.conv2 = nn.Conv2d(dim_out, dim_out, 3, padding=1)
         self.norm1 = AdaIN(style_dim, dim_in)
@@ -77,36 +77,52 @@ class AdainResBlk(nn.Module):
         if self.upsample:
             h, x = F.interpolate(h, scale_factor=2, mode="nearest"), F.interpolate(x, scale_factor=2, mode="nearest")
         h = self.conv2(F.leaky_relu(self.norm2(self.conv1(h), style), 0.2))
+        if self.w_hpf > 0:  # the face path replaces the shortcut (conv1x1, when there is one, goes unused)
+            return h
         shortcut = self.conv1x1(x) if hasattr(self, "conv1x1") else x
         return (h + shortcut) / math.sqrt(2)
 
 
 class Generator(nn.Module):
     """from_rgb, `encode` (down ResBlks with IN, 2 bottleneck), `decode` (2 bottleneck, up AdainResBlks),
-    to_rgb = Sequential(IN affine, LeakyReLU, conv1x1); no tanh."""
+    to_rgb = Sequential(IN affine, LeakyReLU, conv1x1); no tanh. w_hpf > 0: one more level, and the encoder's
+    features at S/8 (masks[0]), S/4 and S/2 (masks[1]) added to the decoder's through a high-pass filter."""
 
-    def __init__(self, image_size: int, style_dim: int = 64, max_conv_dim: int = 512, dim_in: int = 0):
+    def __init__(self, image_size: int, style_dim: int = 64, max_conv_dim: int = 512, dim_in: int = 0,
+                 w_hpf: float = 0.0):
         super().__init__()
+        self.image_size, self.w_hpf = image_size, w_hpf
         width = dim_in or official_width(image_size)
         self.from_rgb = nn.Conv2d(3, width, 3, padding=1)
         self.encode, self.decode = nn.ModuleList(), nn.ModuleList()
         first = width
-        for _ in range(int(math.log2(image_size)) - 4):
+        for _ in range(int(math.log2(image_size)) - 4 + (1 if w_hpf > 0 else 0)):
             width_out = min(width * 2, max_conv_dim)
             self.encode.append(ResBlk(width, width_out, normalize=True, downsample=True))
-            self.decode.insert(0, AdainResBlk(width_out, width, style_dim, upsample=True))
+            self.decode.insert(0, AdainResBlk(width_out, width, style_dim, upsample=True, w_hpf=w_hpf))
             width = width_out
         for _ in range(2):
             self.encode.append(ResBlk(width, width, normalize=True))
-            self.decode.insert(0, AdainResBlk(width, width, style_dim))
+            self.decode.insert(0, AdainResBlk(width, width, style_dim, w_hpf=w_hpf))
         self.to_rgb = nn.Sequential(nn.InstanceNorm2d(first, affine=True), nn.LeakyReLU(0.2), nn.Conv2d(first, 3, 1))
 
-    def forward(self, x, style):
-        x = self.from_rgb(x)
+    def high_pass(self, x):
+        kernel = torch.tensor([[-1.0, -1.0, -1.0], [-1.0, 8.0, -1.0], [-1.0, -1.0, -1.0]]) / self.w_hpf
+        return F.conv2d(x, kernel[None, None].repeat(x.shape[1], 1, 1, 1), padding=1, groups=x.shape[1])
+
+    def forward(self, x, style, masks=None):
+        sizes = (self.image_size // 8, self.image_size // 4, self.image_size // 2)
+        x, cache = self.from_rgb(x), {}
         for block in self.encode:
+            if masks is not None and x.shape[2] in sizes:
+                cache[x.shape[2]] = x
             x = block(x)
         for block in self.decode:
             x = block(x, style)
+            if masks is not None and x.shape[2] in sizes:
+                mask = F.interpolate(masks[0] if x.shape[2] == sizes[0] else masks[1], size=x.shape[2],
+                                     mode="bilinear")
+                x = x + self.high_pass(mask * cache[x.shape[2]])
         return self.to_rgb(x)
 
 

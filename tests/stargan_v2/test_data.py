@@ -113,7 +113,6 @@ def test_a_flag_of_the_other_model_family_is_an_error():
 
 @pytest.mark.parametrize("overrides, message", [
     (dict(image_size=48), "--image_size=48: StarGAN v2 needs a power of two"),
-    (dict(w_hpf=1.0), "--w_hpf=1.0: the high-pass face path needs face-landmark masks"),
     (dict(beta2=1.0), "--beta2=1.0: must be in"),
     (dict(val_img_dir="x"), "--val_img_dir needs --train_img_dir"),
 ])

@@ -11,6 +11,7 @@ import torch
 
 from stargan_tf import families
 from stargan_tf.families.stargan_v2.official import import_official_v2
+from stargan_tf.interop import torch_reference_fan as reference_fan
 from stargan_tf.interop import torch_reference_v2 as reference
 from stargan_tf.interop.torch_checkpoint import CheckpointError
 
@@ -104,15 +105,32 @@ def test_wrong_files_and_flags_are_refused_naming_what_does_not_fit(tmp_path):
         import_official_v2(str(tmp_path / "plain.ckpt"), str(tmp_path / "d"), DOMAINS)
 
 
-def test_the_high_pass_generator_is_refused_saying_what_it_needs(tmp_path):
-    state = {name: dict(net.state_dict()) for name, net in _networks(seed=50).items() if name != "discriminator"}
-    generator = state["generator"]
-    extra = 1 + max(int(key.split(".")[1]) for key in generator if key.startswith("encode."))
-    generator.update({key.replace("encode.0.", f"encode.{extra}.", 1): value for key, value in list(generator.items())
-                      if key.startswith("encode.0.")})  # one more level: the official w_hpf > 0 layout
-    torch.save(state, tmp_path / "celeba_hq.ckpt")
-    with pytest.raises(CheckpointError, match=r"high-pass face path.*wing\.ckpt"):
-        import_official_v2(str(tmp_path / "celeba_hq.ckpt"), str(tmp_path / "e"), ("female", "male", "x"))
+def test_the_high_pass_model_imports_with_the_face_landmark_network_and_translates_as_the_official(tmp_path):
+    """The CelebA-HQ layout (w_hpf 1): refused without wing.ckpt, saying so; with it, the run directory holds the
+    FAN and the masks it computes from each source image drive the generator, as the official get_heatmap."""
+    nets = _networks(seed=50)
+    nets["generator"] = reference.randomize(reference.Generator(SIZE, STYLE, 16, 8, w_hpf=1.0), 50)
+    path, domains = _save(nets, tmp_path / "celeba_hq_ema.ckpt"), ("female", "male", "other")
+    with pytest.raises(CheckpointError, match=r"high-pass face path.*--wing=.*wing\.ckpt"):
+        import_official_v2(path, str(tmp_path / "refused"), domains)
+    wing = reference_fan.randomize(reference_fan.FAN(), seed=51)
+    torch.save({"state_dict": wing.state_dict()}, tmp_path / "wing.ckpt")
+    with pytest.raises(CheckpointError, match="has no high-pass face path"):
+        import_official_v2(_save(_networks(seed=52), tmp_path / "afhq.ckpt"), str(tmp_path / "afhq"), DOMAINS,
+                           wing_path=str(tmp_path / "wing.ckpt"))
+    output = tmp_path / "celeba_hq"
+    import_official_v2(path, str(output), domains, wing_path=str(tmp_path / "wing.ckpt"))
+    model, config = families.get("stargan_v2").load_model(str(output))
+    assert config.w_hpf == 1.0 and model.fan is not None
+    assert "wing" in json.loads((output / "import.json").read_text())
+    images, domain_ids, _, z = _inputs()
+    torch_images = torch.from_numpy(images.transpose(0, 3, 1, 2).copy())
+    with torch.no_grad():
+        masks = reference_fan.masks_from_heatmaps(reference_fan.heatmaps_256(wing, torch_images))
+        styles = nets["mapping_network"](torch.from_numpy(z), torch.from_numpy(domain_ids).long())
+        expected = nets["generator"](torch_images, styles, masks).numpy().transpose(0, 2, 3, 1)
+    output_images = np.asarray(model.latent_guided(images, domain_ids, z))
+    assert np.abs(output_images - expected).max() <= 1e-4 * max(1.0, np.abs(expected).max())
 
 
 def test_an_existing_run_is_never_overwritten(tmp_path):

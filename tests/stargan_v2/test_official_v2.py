@@ -93,3 +93,27 @@ def test_a_network_missing_from_the_checkpoint_is_named(imported):
         load_official_v2({name: ours for name, (ours, _) in imported.items()},
                          {name: net.state_dict() for name, (_, net) in imported.items() if name != "discriminator"},
                          "nets_ema.ckpt")
+
+
+def test_the_high_pass_generator_gives_the_official_outputs():
+    """w_hpf 1 (the CelebA-HQ layout): one more level, masked high-pass skips; the official decoder's unused 1x1
+    shortcuts are accepted and left out."""
+    rng = np.random.default_rng(4)
+    theirs = reference.randomize(reference.Generator(SIZE, STYLE, 16, 8, w_hpf=1.0), seed=7)
+    ours = Generator(SIZE, STYLE, 16, w_hpf=1.0, dim_in=8)
+    images, styles = rng.uniform(-1, 1, (2, SIZE, SIZE, 3)).astype(np.float32), rng.normal(size=(2, STYLE))
+    masks = [rng.uniform(0, 1, (2, 64, 64, 1)).astype(np.float32) for _ in range(2)]
+    ours(images, styles.astype(np.float32), masks)
+    state = theirs.state_dict()
+    assert any(key.endswith("conv1x1.weight") and key.startswith("decode.") for key in state)
+    load_official_v2({"generator": ours}, {"generator": state})
+    with torch.no_grad():
+        expected = theirs(torch.from_numpy(images.transpose(0, 3, 1, 2).copy()),
+                          torch.from_numpy(styles.astype(np.float32)),
+                          [torch.from_numpy(mask.transpose(0, 3, 1, 2).copy()) for mask in masks]).numpy()
+    expected = expected.transpose(0, 2, 3, 1)
+    without_masks = np.asarray(ours(images, styles.astype(np.float32)))
+    output = np.asarray(ours(images, styles.astype(np.float32), masks))
+    scale = np.abs(expected).max()
+    assert np.abs(output - expected).max() <= 1e-5 * max(scale, 1.0)
+    assert np.abs(without_masks - expected).max() > 1e-2 * scale  # the masked skips matter

@@ -121,3 +121,10 @@ def test_train_writes_checkpoints_samples_and_run_file_and_refuses_another_archi
     # Exact resume (EMA copies and optimizers included) is checked by the SIGTERM test in test_long_runs.py.
     with pytest.raises(ConfigError, match="style_dim: checkpoint has 8, this run has 16"):
         train(tiny_v2_config(tiny_domains, tmp_path, num_iters=4, resume=True, style_dim=16))
+
+
+def test_training_with_the_high_pass_face_path_is_refused_before_anything_is_written(tiny_domains, tmp_path):  # noqa: F811
+    config = tiny_v2_config(tiny_domains, tmp_path, w_hpf=1.0)
+    with pytest.raises(ConfigError, match="--w_hpf=1.0: training with the high-pass face path is not supported"):
+        train(config)
+    assert not os.path.exists(config.model_save_dir) or not os.listdir(config.model_save_dir)

@@ -17,7 +17,8 @@ HELP = {**TRAINING_HELP,
     "max_conv_dim": "widest convolution of G, E and D",
     "base_dim": "width of the first convolution of G, E and D (0: the official 2**14 // image_size)",
     "mapping_dim": "hidden width of the mapping network",
-    "w_hpf": "weight of the high-pass face path (0: off, as for AFHQ; > 0 needs face-landmark masks)",
+    "w_hpf": "weight of the high-pass face path (0: off, as for AFHQ; > 0, as the official CelebA-HQ model: masks "
+             "from the face-landmark network; imported models only)",
     "lambda_reg": "weight of the R1 regularisation on real images",
     "lambda_sty": "weight of the style reconstruction loss",
     "lambda_ds": "initial weight of the diversity sensitive loss (decays linearly to 0 over --ds_iter)",
@@ -100,10 +101,6 @@ class StarGANv2Config(TrainingConfig):
         size = self.image_size
         if size < 16 or size & (size - 1):
             raise ConfigError(f"--image_size={size}: StarGAN v2 needs a power of two, at least 16")
-        if self.w_hpf > 0:
-            raise ConfigError(f"--w_hpf={self.w_hpf}: the high-pass face path needs face-landmark masks from the "
-                              "official pretrained FAN network, which stargan_tf does not ship; train with --w_hpf=0 "
-                              "(the Generator class itself supports masks)")
         if self.val_img_dir and not self.train_img_dir:
             raise ConfigError("--val_img_dir needs --train_img_dir (no --train_img_dir: the synthetic data)")
         return self

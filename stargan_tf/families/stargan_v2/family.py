@@ -89,6 +89,10 @@ class StarGANv2Family(ModelFamily):
         return {"domains": list(data.layout.names)}
 
     def build_model(self, config, layout, optimizers=True):
+        if optimizers and config.w_hpf > 0:  # the trainer's model
+            raise ConfigError(f"--w_hpf={config.w_hpf}: training with the high-pass face path is not supported yet "
+                              "(its masks need the face-landmark network in the training step); models imported with "
+                              "it (stargan-import-official --wing) translate, evaluate and export")
         return build_model(config, layout["domains"], TorchAdam if optimizers else None)
 
     def resume_mismatches(self, run, data):
@@ -117,8 +121,8 @@ class StarGANv2Family(ModelFamily):
     def load_model(self, directory, checkpoint=""):
         config = run_dir.read_run_config(directory, StarGANv2Config)
         model = build_model(config, run_dir.read_run_file(directory)["layout"]["domains"], optimizer=None)
-        run_dir.restore_networks(model, directory, ("generator_ema", "mapping_network_ema", "style_encoder_ema"),
-                                 checkpoint)
+        names = ("generator_ema", "mapping_network_ema", "style_encoder_ema") + (("fan",) if model.fan else ())
+        run_dir.restore_networks(model, directory, names, checkpoint)
         return model, config
 
     def serving_model(self, directory, crop_size, options, checkpoint=""):

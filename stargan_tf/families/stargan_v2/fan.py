@@ -123,15 +123,15 @@ class FAN(keras.Model):
         return weights
 
 
-def load_fan(path: str) -> FAN:
-    """A FAN with the weights of an official `wing.ckpt` ({'state_dict': ...}; keys of other modules, which the
-    official loader skips too, are ignored); CheckpointError naming each missing or misshapen tensor."""
+def load_fan_weights(fan: FAN, path: str) -> None:
+    """Assigns an official `wing.ckpt` ({'state_dict': ...}) to a FAN; keys of other modules, which the official
+    loader skips too, are ignored. CheckpointError naming each missing or misshapen tensor."""
     state = read_state_dicts(path).get("state_dict")
     if state is None:
         raise CheckpointError(f"{path}: expected the official wing.ckpt, a dict with a 'state_dict'")
     state = {key.removeprefix("module."): value for key, value in state.items()}
-    fan = FAN()
-    fan(tf.zeros([1, INPUT_SIZE, INPUT_SIZE, 3]))
+    if not fan.built:
+        fan(tf.zeros([1, INPUT_SIZE, INPUT_SIZE, 3]))
     weights = fan.official_weights()
     problems = [f"{key}: missing" for key in weights if key not in state]
     problems += [f"{key}: expected shape {official_shape(variable)}, found {list(state[key].shape)}"
@@ -141,6 +141,12 @@ def load_fan(path: str) -> FAN:
         raise CheckpointError(f"{path} does not fit the official FAN: " + "; ".join(problems))
     for key, variable in weights.items():
         variable.assign(to_keras(state[key]))
+
+
+def load_fan(path: str) -> FAN:
+    """A FAN with the weights of an official `wing.ckpt`."""
+    fan = FAN()
+    load_fan_weights(fan, path)
     return fan
 
 

@@ -10,6 +10,7 @@ from stargan_tf.core.gan import GANModel
 from stargan_tf.families.stargan_v2 import losses
 from stargan_tf.families.stargan_v2.config import StarGANv2Config
 from stargan_tf.families.stargan_v2.discriminator import Discriminator
+from stargan_tf.families.stargan_v2.fan import FAN, INPUT_SIZE, face_masks
 from stargan_tf.families.stargan_v2.generator import Generator
 from stargan_tf.families.stargan_v2.mapping import MappingNetwork
 from stargan_tf.families.stargan_v2.style_encoder import StyleEncoder
@@ -54,6 +55,11 @@ class StarGANv2(GANModel):
             config, num_domains, suffix="_ema")
         for ema in self.ema_networks:
             ema.trainable = False
+        self.fan = None
+        if config.w_hpf > 0:  # the high-pass face path's masks come from the official face-landmark network
+            self.fan = FAN(name="fan")
+            self.fan.trainable = False
+            self.network_names = StarGANv2.network_names + ("fan",)
         self.lambda_ds = tf.Variable(config.lambda_ds, dtype=tf.float32, trainable=False, name="lambda_ds",
                                      aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
 
@@ -78,19 +84,25 @@ class StarGANv2(GANModel):
             mapping(keras.KerasTensor((1, c.latent_dim)), domains)
             encoder(images, domains)
         self.discriminator(images, domains)
+        if self.fan is not None:
+            self.fan(tf.zeros([1, INPUT_SIZE, INPUT_SIZE, 3]))
         for network, ema in zip(self.translator_networks, self.ema_networks):
             copy_weights(network, ema)
         self.built = True
 
     # Inference on the moving-average networks: the functions export wraps.
 
+    def masks(self, images):
+        """The high-pass face path's (coarse, fine) masks of the source images (None without the path)."""
+        return None if self.fan is None else face_masks(self.fan, images)
+
     def latent_guided(self, images, domains, z):
         """G_ema(x, F_ema_y(z)): images [N,S,S,3] in [-1,1], domains int [N], z [N, latent_dim]."""
-        return self.generator_ema(images, self.mapping_network_ema(z, domains))
+        return self.generator_ema(images, self.mapping_network_ema(z, domains), self.masks(images))
 
     def reference_guided(self, images, references, domains):
         """G_ema(x, E_ema_y(reference)): the references' style, with y the references' domains (int [N])."""
-        return self.generator_ema(images, self.style_encoder_ema(references, domains))
+        return self.generator_ema(images, self.style_encoder_ema(references, domains), self.masks(images))
 
     def call(self, images, domains, z):
         return self.latent_guided(images, domains, z)

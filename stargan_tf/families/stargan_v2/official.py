@@ -23,6 +23,7 @@ from stargan_tf.families.stargan_v2.blocks import AdaIN, Trunk, first_width
 from stargan_tf.families.stargan_v2.config import StarGANv2Config
 from stargan_tf.families.stargan_v2.discriminator import Discriminator
 from stargan_tf.families.stargan_v2.family import build_model
+from stargan_tf.families.stargan_v2.fan import load_fan_weights
 from stargan_tf.families.stargan_v2.generator import Generator
 from stargan_tf.families.stargan_v2.mapping import MappingNetwork
 from stargan_tf.families.stargan_v2.style_encoder import StyleEncoder
@@ -63,8 +64,6 @@ def _dense_layers(sequential) -> list:
 def official_keys_v2(network) -> dict:
     """Official state_dict key -> variable of one of our (built) v2 networks."""
     if isinstance(network, Generator):
-        if network.w_hpf > 0:
-            raise NotImplementedError("official keys of the high-pass generator (w_hpf > 0) are not mapped yet")
         weights = _layer("from_rgb", network.from_rgb)
         for name, blocks in (("encode", network.encode), ("decode", network.decode)):
             for index, block in enumerate(blocks):
@@ -88,6 +87,15 @@ def official_keys_v2(network) -> dict:
     raise TypeError(f"not a StarGAN v2 network: {type(network).__name__}")
 
 
+def unused_official_keys(network) -> set:
+    """Official parameters our network does not create: the high-pass generator's decoder blocks that change
+    width keep a 1x1 shortcut convolution that the official forward never uses."""
+    if not (isinstance(network, Generator) and network.w_hpf > 0):
+        return set()
+    return {f"decode.{index}.conv1x1.weight" for index, block in enumerate(network.decode)
+            if block.conv1.kernel.shape[2] != block.conv1.kernel.shape[3]}
+
+
 def to_keras_v2(array: np.ndarray, shape) -> np.ndarray | None:
     """A copy of an official tensor in the layout of our variable of `shape`, or None if its shape does not fit."""
     array = np.asarray(array, np.float32).copy()
@@ -106,7 +114,9 @@ def keras_weights_from_official_v2(network, state: dict, source: str = "the stat
 
     `module.` prefixes are stripped. One CheckpointError lists every missing, unexpected or misshapen tensor.
     """
-    state = {key.removeprefix(DATA_PARALLEL_PREFIX): value for key, value in state.items()}
+    unused = unused_official_keys(network)
+    state = {key: value for key, value in ((key.removeprefix(DATA_PARALLEL_PREFIX), value)
+                                          for key, value in state.items()) if key not in unused}
     keys = official_keys_v2(network)
     problems = [f"{key}: missing" for key in keys if key not in state]
     problems += [f"{key}: unexpected (a different architecture?)" for key in state if key not in keys]
@@ -194,13 +204,15 @@ class ImportedV2Run:
 
 
 def import_official_v2(nets_ema_path: str, output_dir: str, domains, nets_path: str | None = None,
-                       seed: int = 1234) -> ImportedV2Run:
+                       wing_path: str | None = None, seed: int = 1234) -> ImportedV2Run:
     """Converts official StarGAN v2 checkpoints into a stargan_tf run directory (checkpoint at step 0, run.json,
     import.json).
 
     `*_nets_ema.ckpt` (generator, mapping_network, style_encoder) fills the moving averages, which translate and
     export use; `*_nets.ckpt`, when given, fills the trained networks and D, otherwise they start as copies of the
     averages and D is random (seed). Sizes and widths come from the tensors; `domains` must name as many domains.
+    A generator with the high-pass face path (CelebA-HQ) needs `wing.ckpt`, the face-landmark network its masks
+    come from, which the run directory then holds too.
     """
     refuse_existing_checkpoint(output_dir)
     ema = _networks_in(nets_ema_path, NETWORKS[:3])
@@ -212,17 +224,22 @@ def import_official_v2(nets_ema_path: str, output_dir: str, domains, nets_path: 
                               f"{nets_ema_path}'s mapping network has {num_domains} (unshared.0 to "
                               f"unshared.{num_domains - 1}): name them in label order, e.g. female,male for "
                               f"CelebA-HQ and cat,dog,wild for AFHQ")
-    if architecture["w_hpf"] > 0:
+    if architecture["w_hpf"] > 0 and not wing_path:
         raise CheckpointError(f"{nets_ema_path}: the generator has the high-pass face path (w_hpf 1, the official "
-                              f"CelebA-HQ model), which needs face-landmark masks from the official FAN network "
-                              f"(wing.ckpt); stargan_tf cannot compute them yet, so only models without it (AFHQ) "
-                              f"import")
+                              f"CelebA-HQ model), whose masks come from the official face-landmark network: give its "
+                              f"weights with --wing=expr/checkpoints/wing.ckpt (the official `bash download.sh wing` "
+                              f"fetches it)")
+    if wing_path and not architecture["w_hpf"] > 0:
+        raise CheckpointError(f"--wing={wing_path}: {nets_ema_path}'s generator has no high-pass face path (as the "
+                              f"AFHQ model), so it uses no face-landmark network")
     trained = _networks_in(nets_path, NETWORKS) if nets_path else None
     config = StarGANv2Config(seed=seed, model_save_dir=output_dir, **architecture).validate()
     keras.utils.set_random_seed(seed)  # D, when not imported, is a function of the seed.
     model = build_model(config, domains)
     load_official_v2({name + "_ema": getattr(model, name + "_ema") for name in NETWORKS[:3]},
                      {name + "_ema": state for name, state in ema.items()}, nets_ema_path)
+    if model.fan is not None:
+        load_fan_weights(model.fan, wing_path)
     if trained is not None:
         load_official_v2({name: getattr(model, name) for name in NETWORKS}, trained, nets_path)
     else:
@@ -231,7 +248,7 @@ def import_official_v2(nets_ema_path: str, output_dir: str, domains, nets_path: 
     checkpoint_path = checkpoint_manager(model, output_dir, config.keep_checkpoints).save(checkpoint_number=0)
     write_run_file(output_dir, config.model_name, config, {"domains": list(domains)})
     write_import_record(output_dir, {
-        "nets_ema": source(nets_ema_path),
+        "nets_ema": source(nets_ema_path), **({"wing": source(wing_path)} if wing_path else {}),
         "nets": (source(nets_path) if trained is not None else
                  f"not imported: G, F and E start as the moving averages, D randomly initialised (seed {seed}); "
                  f"train D before fine-tuning")})
