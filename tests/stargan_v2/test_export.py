@@ -242,6 +242,11 @@ def test_sample_inputs_interleave_domains_and_take_each_next_image_as_reference(
     np.testing.assert_array_equal(reference["reference"], np.roll(reference["image"], -1, axis=0))
     np.testing.assert_array_equal(reference["domain"], [1, 2, 0, 0])  # the references' own domains
     assert latent["image"].shape == (4, 16, 16, 3) and latent["z"].shape == (4, 4)
+    # A model with fewer domains than the images it is checked on (an imported 2-domain model, the 3-domain
+    # synthetic data): every target is one of its domains.
+    two = export_v2.sample_inputs(config, 4, "val", num_domains=2)
+    np.testing.assert_array_equal(two["latent_guided"]["domain"], [1, 0, 1, 1])
+    np.testing.assert_array_equal(two["reference_guided"]["domain"], [1, 0, 0, 0])
 
 
 @pytest.fixture(scope="module")

@@ -129,7 +129,8 @@ class StarGANv2Family(ModelFamily):
         return serving.StyleServingModel(self.load_model(directory, checkpoint)[0], crop_size)
 
     def export_inputs(self, config, model, count, split):
-        return serving.sample_inputs(resolve_data_dirs(config), count, "val" if split == "held_out" else "train")
+        return serving.sample_inputs(resolve_data_dirs(config), count, "val" if split == "held_out" else "train",
+                                     len(model.domains))
 
     def translator(self, signatures, description, model=None):
         return translate.StyleTranslator(signatures, description)

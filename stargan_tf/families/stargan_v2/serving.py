@@ -191,11 +191,12 @@ class StyleServingModel:
         return samples
 
 
-def sample_inputs(config: StarGANv2Config, count: int, split: str = "val") -> dict:
+def sample_inputs(config: StarGANv2Config, count: int, split: str = "val", num_domains: int = 0) -> dict:
     """{TFLite signature: inputs} from the run's images (split 'val' or 'train'): for calibration and parity.
 
     The images are the first of each domain in turn; each is translated to the next domain (latent, seeded z)
-    and with the style of the next image (reference, whose own domain is the target).
+    and with the style of the next image (reference, whose own domain is the target). num_domains: the model's
+    (default: the data's), which an imported model without its training data may not share with the images.
     """
     data = read_domain_data(config.train_img_dir, config.val_img_dir, verify_images=False)
     files = data.val if split == "val" else data.train
@@ -205,8 +206,9 @@ def sample_inputs(config: StarGANv2Config, count: int, split: str = "val") -> di
     images, domains = images[order], domains[order]
     references = np.roll(np.arange(len(images)), -1)
     z = np.random.default_rng(config.seed).standard_normal([len(images), config.latent_dim]).astype(np.float32)
-    return {LATENT: {"image": images, "domain": (domains + 1) % len(data.layout.names), "z": z},
-            REFERENCE: {"image": images, "reference": images[references], "domain": domains[references]}}
+    num_domains = num_domains or len(data.layout.names)
+    return {LATENT: {"image": images, "domain": (domains + 1) % num_domains, "z": z},
+            REFERENCE: {"image": images, "reference": images[references], "domain": domains[references] % num_domains}}
 
 
 class TFLiteStyleTranslator:
