@@ -181,15 +181,18 @@ class _StateDictUnpickler(pickle.Unpickler):
 NESTING = "/"  # joins a network's name to its tensors' keys when a file holds several state_dicts
 
 
-def _checked_tensors(path: str, state, prefix: str = "") -> dict[str, _TensorRef]:
+def _checked_tensors(path: str, state, prefix: str = "", only=None) -> dict[str, _TensorRef]:
     """The state_dict's tensors, each checked against its storage's declared length (nothing read yet). A dict of
     state_dicts (StarGAN v2's {network: state_dict}, wing.ckpt's {'state_dict': ...}) is flattened to
-    `<network>/<key>` names."""
+    `<network>/<key>` names; `only` names the top-level entries to read, the others (an epoch count, an optimizer
+    state) are skipped unread."""
     if not isinstance(state, dict):
         raise CheckpointError(f"{path}: expected a state_dict (a mapping of names to tensors), as torch.save("
                               f"model.state_dict(), path) writes, got {type(state).__name__}")
     tensors = {}
     for name, tensor in state.items():
+        if only is not None and name not in only:
+            continue
         if isinstance(name, str) and isinstance(tensor, dict) and not prefix:
             tensors.update(_checked_tensors(path, tensor, name + NESTING))
             continue
@@ -208,7 +211,7 @@ def _users(state: dict, storage: _Storage) -> str:
     return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
-def _read_zip(path: str, archive: zipfile.ZipFile) -> dict[str, _TensorRef]:
+def _read_zip(path: str, archive: zipfile.ZipFile, only=None) -> dict[str, _TensorRef]:
     entries = {info.filename: info for info in archive.infolist()}
     pickles = [name for name in entries if name.endswith("/data.pkl") and name.count("/") == 1]
     if len(pickles) != 1:
@@ -221,7 +224,7 @@ def _read_zip(path: str, archive: zipfile.ZipFile) -> dict[str, _TensorRef]:
         if byteorder not in ("little", "big"):
             raise CheckpointError(f"{path}: {prefix}byteorder says {byteorder!r}, expected little or big")
     with archive.open(pickles[0]) as f:
-        state = _checked_tensors(path, _StateDictUnpickler(f, path).load())
+        state = _checked_tensors(path, _StateDictUnpickler(f, path).load(), only=only)
     bases = {id(base): base for base in (tensor.storage.base or tensor.storage for tensor in state.values())}
     for storage in bases.values():
         info = entries.get(f"{prefix}data/{storage.key}")
@@ -236,7 +239,7 @@ def _read_zip(path: str, archive: zipfile.ZipFile) -> dict[str, _TensorRef]:
     return state
 
 
-def _read_legacy(path: str, f: io.BytesIO) -> dict[str, _TensorRef]:
+def _read_legacy(path: str, f: io.BytesIO, only=None) -> dict[str, _TensorRef]:
     def plain_pickle():
         return _StateDictUnpickler(f, path).load()
 
@@ -250,7 +253,7 @@ def _read_legacy(path: str, f: io.BytesIO) -> dict[str, _TensorRef]:
         raise CheckpointError(f"{path}: the system-info header is a {type(header).__name__}, expected a dict")
     byteorder = "little" if header.get("little_endian", True) else "big"
     unpickler = _StateDictUnpickler(f, path)
-    state = _checked_tensors(path, unpickler.load())
+    state = _checked_tensors(path, unpickler.load(), only=only)
     keys = plain_pickle()
     if not (isinstance(keys, list) and all(isinstance(key, str) for key in keys)):
         raise CheckpointError(f"{path}: expected the list of storage keys after the state_dict, got "
@@ -288,16 +291,17 @@ _PARSE_ERRORS = (pickle.UnpicklingError, EOFError, KeyError, IndexError, TypeErr
                  MemoryError, OverflowError, RecursionError)
 
 
-def read_state_dict(path: str) -> dict[str, np.ndarray]:
-    """The tensors of a `torch.save(module.state_dict(), path)` file, by key, as numpy arrays (NCHW as saved)."""
+def read_state_dict(path: str, only=None) -> dict[str, np.ndarray]:
+    """The tensors of a `torch.save(module.state_dict(), path)` file, by key, as numpy arrays (NCHW as saved);
+    `only`: the top-level entries to read (see _checked_tensors)."""
     try:
         with open(path, "rb") as f:
             if zipfile.is_zipfile(f):
                 with zipfile.ZipFile(f) as archive:
-                    state = _read_zip(path, archive)
+                    state = _read_zip(path, archive, only)
             else:
                 f.seek(0)  # The whole file in memory: a declared length can then never over-read or over-allocate.
-                state = _read_legacy(path, io.BytesIO(f.read()))
+                state = _read_legacy(path, io.BytesIO(f.read()), only)
     except FileNotFoundError:
         raise CheckpointError(f"{path} does not exist") from None
     except CheckpointError:
@@ -310,11 +314,12 @@ def read_state_dict(path: str) -> dict[str, np.ndarray]:
     return {name: _finite(path, name, tensor.to_numpy()) for name, tensor in state.items()}
 
 
-def read_state_dicts(path: str) -> dict[str, dict[str, np.ndarray]]:
+def read_state_dicts(path: str, only=None) -> dict[str, dict[str, np.ndarray]]:
     """The state_dicts of a `torch.save({name: module.state_dict(), ...}, path)` file, by name (tensors as numpy
-    arrays); CheckpointError when the file holds one plain state_dict instead."""
+    arrays; `only`: the names to read, other entries skipped); CheckpointError when the file holds one plain
+    state_dict instead."""
     grouped: dict[str, dict[str, np.ndarray]] = {}
-    for key, array in read_state_dict(path).items():
+    for key, array in read_state_dict(path, only).items():
         name, nested, tensor_key = key.partition(NESTING)
         if not nested:
             raise CheckpointError(f"{path}: expected a dict of state_dicts ({{name: state_dict}}), found tensor "

@@ -15,7 +15,10 @@ def networks(tmp_path_factory):
     """(ours loaded from a wing.ckpt-like file, the torch reference it was written from)."""
     theirs = reference.randomize(reference.FAN(), seed=0)
     path = tmp_path_factory.mktemp("wing") / "wing.ckpt"
-    torch.save({"state_dict": {**theirs.state_dict(), "m1.b1_4.conv1.weight": torch.zeros(1)}}, path)
+    # As training scripts save it: beside the weights (and keys of modules the official FAN lacks), an epoch
+    # count and an optimizer state, which the official loader ignores too.
+    torch.save({"epoch": 7, "optimizer": {"state": {}, "param_groups": [{"lr": 1e-4, "params": [0, 1]}]},
+                "state_dict": {**theirs.state_dict(), "m1.b1_4.conv1.weight": torch.zeros(1)}}, path)
     return fan.load_fan(str(path)), theirs
 
 
@@ -64,7 +67,8 @@ def test_masks_equal_the_official_preprocessing():
 def test_files_that_do_not_fit_are_refused_naming_the_tensor(tmp_path):
     state = reference.FAN().state_dict()
     torch.save(state, tmp_path / "plain.ckpt")
-    with pytest.raises(CheckpointError, match="expected a dict of state_dicts"):
+    with pytest.raises(CheckpointError, match="plain.ckpt: expected the official wing.ckpt, a dict with a "
+                                              "'state_dict'"):
         fan.load_fan(str(tmp_path / "plain.ckpt"))
     torch.save({"model": state}, tmp_path / "other.ckpt")
     with pytest.raises(CheckpointError, match="expected the official wing.ckpt"):

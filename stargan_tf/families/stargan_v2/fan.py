@@ -126,7 +126,7 @@ class FAN(keras.Model):
 def load_fan_weights(fan: FAN, path: str) -> None:
     """Assigns an official `wing.ckpt` ({'state_dict': ...}) to a FAN; keys of other modules, which the official
     loader skips too, are ignored. CheckpointError naming each missing or misshapen tensor."""
-    state = read_state_dicts(path).get("state_dict")
+    state = read_state_dicts(path, only=("state_dict",)).get("state_dict")
     if state is None:
         raise CheckpointError(f"{path}: expected the official wing.ckpt, a dict with a 'state_dict'")
     state = {key.removeprefix("module."): value for key, value in state.items()}

@@ -2,7 +2,8 @@
 
 The official checkpoints are torch.save'd dicts with one state_dict per network (`generator`,
 `mapping_network`, `style_encoder`, `discriminator`), keys possibly prefixed by nn.DataParallel's `module.`.
-`import_official_v2` turns such files into a run directory. Our networks keep the official order of blocks (encode/decode lists, the trunk's blocks, one head per domain),
+`import_official_v2` turns such files into a run directory. Our networks keep the official order of blocks
+(encode/decode lists, the trunk's blocks, one head per domain),
 so each official key is computed from the position of our layer. Layouts: convolutions [out, in, kH, kW] ->
 [kH, kW, in, out]; linear layers [out, in] -> [in, out]; D's final 1x1 convolution [K, C, 1, 1] -> our dense
 head's [C, K].
