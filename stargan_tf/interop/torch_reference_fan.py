@@ -10,7 +10,7 @@ from torch.nn import functional as F
 from stargan_tf.families.stargan_v2 import fan as keras_fan
 
 
-def _coords(x, with_boundary_channels: int = 0):
+def _coords(x):
     """x with row, column (in [-1, 1]) and radius (max 1) channels appended, NCHW."""
     n, _, h, w = x.shape
     rows = torch.linspace(-1, 1, h)[:, None].expand(h, w)
@@ -125,7 +125,7 @@ def randomize(model: nn.Module, seed: int) -> nn.Module:
             values = torch.randn(tensor.shape, generator=generator)
             if name.endswith("running_var"):
                 values = 0.5 + values.abs()
-            elif name.endswith(("bn1.weight", "bn2.weight", "bn3.weight", "weight")) and tensor.ndim == 1:
+            elif name.endswith("weight") and tensor.ndim == 1:  # BatchNorm scales
                 values = 1 + 0.1 * values
             else:
                 values = values * (2.0 / max(1, tensor[0].numel())) ** 0.5 if tensor.ndim > 1 else 0.1 * values

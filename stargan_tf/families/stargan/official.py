@@ -12,7 +12,6 @@ its outputs come from instance statistics, as ours do.
 from __future__ import annotations
 
 import dataclasses
-import re
 
 import keras
 import numpy as np
@@ -27,9 +26,8 @@ from stargan_tf.families.stargan.generator import Generator
 from stargan_tf.core.imported import refuse_existing_checkpoint, source, write_import_record
 from stargan_tf.core.run_dir import checkpoint_manager, write_run_file
 from stargan_tf.families.stargan.family import build_model
-from stargan_tf.interop.torch_layout import layer_weights, official_shape, to_keras
+from stargan_tf.interop.torch_layout import count_keys, layer_weights, load_official_weights
 
-UNUSED_SUFFIXES = ("running_mean", "running_var", "num_batches_tracked")  # Tracked, never used by the official code.
 
 
 def generator_weights(generator: Generator) -> dict:
@@ -56,29 +54,6 @@ def discriminator_weights(discriminator: Discriminator) -> dict:
     return weights
 
 
-def load_official_weights(weights: dict, state: dict, path: str, describe) -> None:
-    """Assigns state_dict tensors to variables; one error lists every missing, unexpected or misshapen tensor.
-
-    `describe(key, found_shape)` explains what a misshapen tensor's shape means (e.g. the c_dim it implies).
-    """
-    problems = [f"{key}: missing" for key in weights if key not in state]
-    problems += [f"{key}: unexpected (a different architecture?)" for key in state
-                 if key not in weights and not key.endswith(UNUSED_SUFFIXES)]
-    for key, variable in weights.items():
-        if key in state and list(state[key].shape) != official_shape(variable):
-            found = list(state[key].shape)
-            problems.append(f"{key}: expected shape {official_shape(variable)}, found {found}"
-                            f"{describe(key, found)}")
-    if problems:
-        raise CheckpointError(f"{path} does not fit the model: " + "; ".join(problems))
-    for key, variable in weights.items():
-        variable.assign(to_keras(state[key]))
-
-
-def _count(state: dict, pattern: str) -> int:
-    return sum(1 for key in state if re.fullmatch(pattern, key))
-
-
 def _first_conv(state: dict, path: str, network: str) -> np.ndarray:
     is_discriminator = "conv2.weight" in state  # D's classification head; G has no such key.
     if is_discriminator != (network == "discriminator") and "main.0.weight" in state:
@@ -93,13 +68,13 @@ def _first_conv(state: dict, path: str, network: str) -> np.ndarray:
 def generator_architecture(state: dict, path: str) -> dict:
     """g_conv_dim and g_repeat_num of an official generator state_dict."""
     return {"g_conv_dim": _first_conv(state, path, "generator").shape[0],
-            "g_repeat_num": _count(state, r"main\.\d+\.main\.0\.weight")}
+            "g_repeat_num": count_keys(state, r"main\.\d+\.main\.0\.weight")}
 
 
 def discriminator_architecture(state: dict, path: str) -> dict:
     """d_conv_dim and d_repeat_num of an official discriminator state_dict."""
     return {"d_conv_dim": _first_conv(state, path, "discriminator").shape[0],
-            "d_repeat_num": _count(state, r"main\.\d+\.weight")}
+            "d_repeat_num": count_keys(state, r"main\.\d+\.weight")}
 
 
 def _describe_generator(key, found):

@@ -13,11 +13,10 @@ import numpy as np
 import tensorflow as tf
 
 from stargan_tf.interop.torch_checkpoint import CheckpointError, read_state_dicts
-from stargan_tf.interop.torch_layout import layer_weights, official_shape, to_keras
+from stargan_tf.interop.torch_layout import layer_weights, load_official_weights
 
 INPUT_SIZE, HEATMAP_SIZE, LANDMARKS = 256, 64, 98
 BN_EPSILON = 1e-5  # torch.nn.BatchNorm2d's
-UNUSED_SUFFIX = "num_batches_tracked"
 
 
 def _bn(name: str) -> keras.layers.BatchNormalization:
@@ -133,14 +132,7 @@ def load_fan_weights(fan: FAN, path: str) -> None:
     if not fan.built:
         fan(tf.zeros([1, INPUT_SIZE, INPUT_SIZE, 3]))
     weights = fan.official_weights()
-    problems = [f"{key}: missing" for key in weights if key not in state]
-    problems += [f"{key}: expected shape {official_shape(variable)}, found {list(state[key].shape)}"
-                 for key, variable in weights.items() if key in state
-                 and list(state[key].shape) != official_shape(variable)]
-    if problems:
-        raise CheckpointError(f"{path} does not fit the official FAN: " + "; ".join(problems))
-    for key, variable in weights.items():
-        variable.assign(to_keras(state[key]))
+    load_official_weights(weights, {key: value for key, value in state.items() if key in weights}, path)
 
 
 def load_fan(path: str) -> FAN:

@@ -18,7 +18,7 @@ import keras
 import numpy as np
 
 from stargan_tf.core.ema import copy_weights
-from stargan_tf.core.imported import refuse_existing_checkpoint, source, write_import_record
+from stargan_tf.core import imported
 from stargan_tf.core.run_dir import checkpoint_manager, write_run_file
 from stargan_tf.families.stargan_v2.blocks import AdaIN, Trunk, first_width
 from stargan_tf.families.stargan_v2.config import StarGANv2Config
@@ -29,7 +29,7 @@ from stargan_tf.families.stargan_v2.generator import Generator
 from stargan_tf.families.stargan_v2.mapping import MappingNetwork
 from stargan_tf.families.stargan_v2.style_encoder import StyleEncoder
 from stargan_tf.interop.torch_checkpoint import CheckpointError, read_state_dicts
-from stargan_tf.interop.torch_layout import layer_weights as _layer
+from stargan_tf.interop.torch_layout import count_keys, layer_weights as _layer
 
 NETWORKS = ("generator", "mapping_network", "style_encoder", "discriminator")  # the checkpoint's keys
 DATA_PARALLEL_PREFIX = "module."
@@ -115,9 +115,9 @@ def keras_weights_from_official_v2(network, state: dict, source: str = "the stat
 
     `module.` prefixes are stripped. One CheckpointError lists every missing, unexpected or misshapen tensor.
     """
-    unused = unused_official_keys(network)
-    state = {key: value for key, value in ((key.removeprefix(DATA_PARALLEL_PREFIX), value)
-                                          for key, value in state.items()) if key not in unused}
+    state = {key.removeprefix(DATA_PARALLEL_PREFIX): value for key, value in state.items()}
+    for key in unused_official_keys(network):
+        state.pop(key, None)
     keys = official_keys_v2(network)
     problems = [f"{key}: missing" for key in keys if key not in state]
     problems += [f"{key}: unexpected (a different architecture?)" for key in state if key not in keys]
@@ -144,10 +144,6 @@ def load_official_v2(networks: dict, checkpoint: dict, source: str = "the checkp
         variable.assign(value)
 
 
-def _count(state: dict, pattern: str) -> int:
-    return sum(1 for key in state if re.fullmatch(pattern, key))
-
-
 def _tensor(state: dict, key: str, network: str, source: str) -> np.ndarray:
     if key not in state:
         raise CheckpointError(f"{source}[{network!r}] has no {key}: not an official StarGAN v2 {network}")
@@ -162,9 +158,9 @@ def official_architecture(nets: dict, source: str) -> dict:
     the path is there (the official CelebA-HQ model), else 0.
     """
     generator, mapping, encoder = (nets[name] for name in NETWORKS[:3])
-    image_size = 2 ** (_count(encoder, r"shared\.\d+\.conv1\.weight") + 2)
+    image_size = 2 ** (count_keys(encoder, r"shared\.\d+\.conv1\.weight") + 2)
     dim_in = _tensor(generator, "from_rgb.weight", "generator", source).shape[0]
-    encode = _count(generator, r"encode\.\d+\.conv1\.weight")
+    encode = count_keys(generator, r"encode\.\d+\.conv1\.weight")
     widths = [_tensor(generator, f"encode.{i}.conv2.weight", "generator", source).shape[0] for i in range(encode)]
     plain_depth = int(math.log2(image_size)) - 4 + 2  # the official encoder's blocks without the face path
     if encode not in (plain_depth, plain_depth + 1):
@@ -179,7 +175,7 @@ def official_architecture(nets: dict, source: str) -> dict:
             "mapping_dim": first.shape[0], "max_conv_dim": max_conv_dim,
             "base_dim": 0 if dim_in == first_width(image_size, max_conv_dim) else dim_in,
             "w_hpf": 1.0 if encode == plain_depth + 1 else 0.0,
-            "num_domains": _count(mapping, r"unshared\.\d+\.0\.weight")}
+            "num_domains": count_keys(mapping, r"unshared\.\d+\.0\.weight")}
 
 
 def _networks_in(path: str, names) -> dict:
@@ -215,7 +211,7 @@ def import_official_v2(nets_ema_path: str, output_dir: str, domains, nets_path: 
     A generator with the high-pass face path (CelebA-HQ) needs `wing.ckpt`, the face-landmark network its masks
     come from, which the run directory then holds too.
     """
-    refuse_existing_checkpoint(output_dir)
+    imported.refuse_existing_checkpoint(output_dir)
     ema = _networks_in(nets_ema_path, NETWORKS[:3])
     architecture = official_architecture(ema, nets_ema_path)
     num_domains = architecture.pop("num_domains")
@@ -248,9 +244,9 @@ def import_official_v2(nets_ema_path: str, output_dir: str, domains, nets_path: 
             copy_weights(average, network)
     checkpoint_path = checkpoint_manager(model, output_dir, config.keep_checkpoints).save(checkpoint_number=0)
     write_run_file(output_dir, config.model_name, config, {"domains": list(domains)})
-    write_import_record(output_dir, {
-        "nets_ema": source(nets_ema_path), **({"wing": source(wing_path)} if wing_path else {}),
-        "nets": (source(nets_path) if trained is not None else
+    imported.write_import_record(output_dir, {
+        "nets_ema": imported.source(nets_ema_path), **({"wing": imported.source(wing_path)} if wing_path else {}),
+        "nets": (imported.source(nets_path) if trained is not None else
                  f"not imported: G, F and E start as the moving averages, D randomly initialised (seed {seed}); "
                  f"train D before fine-tuning")})
     return ImportedV2Run(config, model, checkpoint_path, trained is not None)
