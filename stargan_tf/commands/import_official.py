@@ -48,6 +48,8 @@ flags.DEFINE_string("nets", None, "StarGAN v2: the trained networks with D, e.g.
                     "without it G, F and E start as the moving averages and D is random)")
 flags.DEFINE_string("wing", None, "StarGAN v2: the official face-landmark network, wing.ckpt (required for a model "
                     "with the high-pass face path, as CelebA-HQ's: its masks come from it)")
+flags.DEFINE_string("lm_path", None, "StarGAN v2: the official CelebA-HQ mean landmarks, celeba_lm_mean.npz (with "
+                    "--wing; optional): photos' faces are then framed as CelebA-HQ, as the official align_faces does")
 flags.DEFINE_list("domains", [], "StarGAN v2: the domain names in label order (sorted folder names of the training "
                   "data): female,male for CelebA-HQ, cat,dog,wild for AFHQ (required)")
 FLAGS = flags.FLAGS
@@ -77,7 +79,7 @@ def _require(model: str, required, foreign) -> None:
 
 
 def import_stargan() -> None:
-    _require("stargan", ("generator",), ("nets_ema", "nets", "wing", "domains"))
+    _require("stargan", ("generator",), ("nets_ema", "nets", "wing", "lm_path", "domains"))
     run = import_official(FLAGS.generator, FLAGS.output, FLAGS.discriminator, dataset=FLAGS.dataset,
                           c_dim=FLAGS.c_dim, c2_dim=FLAGS.c2_dim, image_size=FLAGS.image_size,
                           selected_attrs=FLAGS.selected_attrs, rafd_classes=FLAGS.rafd_classes,
@@ -96,7 +98,8 @@ def import_v2() -> None:
     _require("stargan_v2", ("nets_ema", "domains"),
              ("generator", "discriminator", "dataset", "c_dim", "c2_dim", "image_size", "selected_attrs",
               "rafd_classes", "d_conv_dim", "d_repeat_num"))
-    run = import_official_v2(FLAGS.nets_ema, FLAGS.output, FLAGS.domains, FLAGS.nets, FLAGS.wing, seed=FLAGS.seed)
+    run = import_official_v2(FLAGS.nets_ema, FLAGS.output, FLAGS.domains, FLAGS.nets, FLAGS.wing, seed=FLAGS.seed,
+                             lm_path=FLAGS.lm_path)
     config, model = run.config, run.model
     print(f"imported G, F and E (moving averages; {model.generator_ema.count_params():,} + "
           f"{model.mapping_network_ema.count_params():,} + {model.style_encoder_ema.count_params():,} parameters), "
@@ -113,11 +116,12 @@ def import_v2() -> None:
 
 
 FLAG_NAMES = ("model", "output", "generator", "discriminator", "dataset", "c_dim", "c2_dim", "image_size",
-              "selected_attrs", "rafd_classes", "d_conv_dim", "d_repeat_num", "nets_ema", "nets", "wing", "domains",
-              "seed")
+              "selected_attrs", "rafd_classes", "d_conv_dim", "d_repeat_num", "nets_ema", "nets", "wing", "lm_path",
+              "domains", "seed")
 USAGE = ("stargan-import-official --generator=200000-G.ckpt [--discriminator=200000-D.ckpt] --output=DIR "
          "[--dataset=...]\n       stargan-import-official --model=stargan_v2 --nets_ema=100000_nets_ema.ckpt "
-         "[--nets=100000_nets.ckpt] [--wing=wing.ckpt] --domains=cat,dog,wild --output=DIR")
+         "[--nets=100000_nets.ckpt] [--wing=wing.ckpt [--lm_path=celeba_lm_mean.npz]] --domains=cat,dog,wild "
+         "--output=DIR")
 DESCRIPTION = """Converts official PyTorch StarGAN (yunjey/stargan) and StarGAN v2 (clovaai/stargan-v2) checkpoints
 into a stargan_tf run directory, without PyTorch. Then stargan-export, stargan-translate and stargan-evaluate take it
 as --checkpoint_dir / --model."""

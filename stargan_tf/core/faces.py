@@ -146,7 +146,8 @@ def invert(matrix: np.ndarray) -> np.ndarray:
     return np.linalg.inv(np.vstack([matrix, [0.0, 0.0, 1.0]]))[:2]
 
 
-def _scale_shift(scale: float, dx: float = 0.0, dy: float = 0.0) -> np.ndarray:
+def scale_shift(scale: float, dx: float = 0.0, dy: float = 0.0) -> np.ndarray:
+    """The 2x3 matrix scaling by `scale`, then shifting by (dx, dy)."""
     return np.array([[scale, 0.0, dx], [0.0, scale, dy]])
 
 
@@ -176,7 +177,7 @@ def _warp(image: np.ndarray, matrix: np.ndarray, size: tuple[int, int]) -> np.nd
     columns = np.clip(np.arange(left, right), 0, image.shape[1] - 1)
     region = image[rows[:, None], columns].astype(np.float32)
     # PIL wants output -> source coefficients; the source is the region, reduced.
-    to_source = tuple(compose(_scale_shift(1.0 / factor), _scale_shift(1.0, -left, -top), to_image).ravel())
+    to_source = tuple(compose(scale_shift(1.0 / factor), scale_shift(1.0, -left, -top), to_image).ravel())
     channels = []
     for channel in range(3):
         source = Image.fromarray(np.ascontiguousarray(region[..., channel]))
@@ -188,6 +189,11 @@ def _warp(image: np.ndarray, matrix: np.ndarray, size: tuple[int, int]) -> np.nd
 
 def _to_uint8(image: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(image), 0, 255).astype(np.uint8)
+
+
+def warp(photo: np.ndarray, matrix: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """The photo (uint8 [H,W,3]) warped by matrix (photo -> output coordinates) to uint8 [height, width, 3]."""
+    return _to_uint8(_warp(photo, matrix, size))
 
 
 def alignment_matrix(face: Face, template: Template = CELEBA_TEMPLATE) -> np.ndarray:
@@ -204,8 +210,8 @@ def align_face(photo: np.ndarray, face: Face, template: Template = CELEBA_TEMPLA
     """
     check_photo(photo)
     size = output_size or template.size
-    matrix = compose(_scale_shift(size[0] / template.size[0]), alignment_matrix(face, template))
-    return _to_uint8(_warp(photo, matrix, size)), matrix
+    matrix = compose(scale_shift(size[0] / template.size[0]), alignment_matrix(face, template))
+    return warp(photo, matrix, size), matrix
 
 
 def model_crop_box(aligned_size: tuple[int, int], crop_size: int) -> tuple[int, int, int, int]:
@@ -241,12 +247,12 @@ def prepare_face(photo: np.ndarray, face: Face, image_size: int, crop_size: int,
     check_photo(photo)
     left, top, right, _ = model_crop_box(template.size, crop_size)
     crop = right - left
-    to_crop = compose(_scale_shift(1.0, -left, -top), alignment_matrix(face, template))
-    square = _to_uint8(_warp(photo, to_crop, (crop, crop)))
+    to_crop = compose(scale_shift(1.0, -left, -top), alignment_matrix(face, template))
+    square = warp(photo, to_crop, (crop, crop))
     if crop != image_size:
         # PIL's bilinear resize widens its kernel when shrinking, like the pipeline's antialiased tf resize.
         square = np.asarray(Image.fromarray(square).resize((image_size, image_size), Image.BILINEAR))
-    return AlignedFace(face, square, compose(_scale_shift(image_size / crop), to_crop))
+    return AlignedFace(face, square, compose(scale_shift(image_size / crop), to_crop))
 
 
 def paste_back(photo: np.ndarray, translated: np.ndarray, matrix: np.ndarray, feather: float = 0.1) -> np.ndarray:
@@ -273,7 +279,7 @@ def paste_back(photo: np.ndarray, translated: np.ndarray, matrix: np.ndarray, fe
     edge_distance = np.minimum(model_points, size - model_points).min(1).reshape(columns.shape)
     mask = np.clip(edge_distance / (feather * size), 0.0, 1.0)
     inside = mask > 0
-    warped = _warp(translated, compose(_scale_shift(1.0, -left, -top), invert(matrix)), (right - left, bottom - top))
+    warped = _warp(translated, compose(scale_shift(1.0, -left, -top), invert(matrix)), (right - left, bottom - top))
     region = output[top:bottom, left:right]
     weight = mask[inside][:, None]
     blended = region[inside] * (1.0 - weight) + warped[inside] * weight

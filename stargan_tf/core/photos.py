@@ -112,6 +112,10 @@ class ServedModel:
         cropping and the S -> S resize are identities."""
         return self.crop_size in (SQUARE, self.image_size)
 
+    def prepare_face(self, photo: np.ndarray, face: faces.Face) -> faces.AlignedFace:
+        """A detected face as the model sees it: aligned as CelebA was (a family's model may frame faces its way)."""
+        return faces.prepare_face(photo, face, self.image_size, self.crop_size)
+
     def run(self, signature: str, float_signature: str, images: dict, **inputs) -> np.ndarray:
         """A translating signature's output uint8 [N,S,S,3] for model inputs (images: name -> uint8 [N,S,S,3]);
         through its float twin when the photo signature would crop them again."""
@@ -127,7 +131,7 @@ class ServedModel:
         if options.align in ("auto", "face"):
             found = faces.detect_faces(photo, options.min_face_size, options.max_faces or None)
             if found:
-                aligned = [faces.prepare_face(photo, face, self.image_size, self.crop_size) for face in found]
+                aligned = [self.prepare_face(photo, face) for face in found]
                 return PhotoInputs(photo, tuple(face.model_input for face in aligned),
                                    tuple(face.matrix for face in aligned))
             if options.align == "face":

@@ -40,14 +40,15 @@ class CheckpointFileError(ConfigError):
     """
 
 
-def write_run_file(directory: str, model_name: str, config, layout: dict) -> None:
+def write_run_file(directory: str, model_name: str, config, layout: dict, alignment: dict | None = None) -> None:
     """Stores the run's family, config and data layout as JSON beside its checkpoints (atomically), with how a
-    photo's face is aligned for the model (faces.alignment_description), so other tools can prepare photos."""
+    photo's face is aligned for the model (default faces.alignment_description), so other tools can prepare photos."""
     os.makedirs(directory, exist_ok=True)
     path = os.path.join(directory, RUN_FILE)
+    alignment = alignment or faces.alignment_description(config.image_size, faces.SQUARE)
     with open(path + ".tmp", "w") as f:
-        json.dump({"model": model_name, "config": config.to_dict(), "layout": layout,
-                   "alignment": faces.alignment_description(config.image_size, faces.SQUARE)}, f, indent=2, sort_keys=True)
+        json.dump({"model": model_name, "config": config.to_dict(), "layout": layout, "alignment": alignment}, f,
+                  indent=2, sort_keys=True)
     os.replace(path + ".tmp", path)
 
 

@@ -3,6 +3,7 @@ with the official module names, so that its state_dict has wing.ckpt's keys and 
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -131,3 +132,52 @@ def randomize(model: nn.Module, seed: int) -> nn.Module:
                 values = values * (2.0 / max(1, tensor[0].numel())) ** 0.5 if tensor.ndim > 1 else 0.1 * values
             tensor.copy_(values)
     return model.eval()
+
+
+@torch.no_grad()
+def get_landmark(fan: FAN, images):
+    """[N,98,2] landmarks of NCHW images in [-1, 1] at 256 px, the official `FAN.get_landmark` (with the official
+    `get_preds_fromhm`): pixel units with pixel centres at integers."""
+    x = F.interpolate(images, size=keras_fan.INPUT_SIZE, mode="bilinear")
+    hm = fan(x * 0.5 + 0.5)[:, :keras_fan.LANDMARKS]
+    _, idx = torch.max(hm.view(hm.size(0), hm.size(1), hm.size(2) * hm.size(3)), 2)
+    idx += 1
+    preds = idx.view(idx.size(0), idx.size(1), 1).repeat(1, 1, 2).float()
+    preds[..., 0].apply_(lambda value: (value - 1) % hm.size(3) + 1)
+    preds[..., 1].add_(-1).div_(hm.size(2)).floor_().add_(1)
+    for i in range(preds.size(0)):
+        for j in range(preds.size(1)):
+            hm_ = hm[i, j, :]
+            px, py = int(preds[i, j, 0]) - 1, int(preds[i, j, 1]) - 1
+            if 0 < px < 63 and 0 < py < 63:
+                diff = torch.FloatTensor([hm_[py, px + 1] - hm_[py, px - 1], hm_[py + 1, px] - hm_[py - 1, px]])
+                preds[i, j].add_(diff.sign_().mul_(.25))
+    preds.add_(-0.5)
+    return preds * (images.size(2) // hm.size(2))
+
+
+def landmarks2mat(landmarks, reference):
+    """The official FaceAligner.landmarks2mat: the 3x3 matrix taking a face's 98 landmarks onto the reference's
+    (translation to the mean, rotation of the eyes-and-mouth x axis, scale from the eyes and mouth corners)."""
+    def xaxis(points):
+        eye_left = points[list(range(60, 68)) + [96]].mean(0)
+        eye_right = points[list(range(68, 76)) + [97]].mean(0)
+        xp = eye_right - eye_left
+        yp = (eye_left + eye_right) * 0.5 - (points[76] + points[82]) * 0.5
+        axis = xp - np.array([yp[1], -yp[0]])
+        return axis / np.linalg.norm(axis)
+
+    def translation(point, sign):
+        matrix = np.eye(3)
+        matrix[:2, 2] = sign * point
+        return matrix
+
+    vec_x, vec_y = xaxis(landmarks), xaxis(reference)
+    c = np.dot(vec_x, vec_y)
+    s = np.sqrt(1 - c * c) * np.sign(vec_x[0] * vec_y[1] - vec_x[1] * vec_y[0])
+    rotation = np.array(((c, -s, 0), (s, c, 0), (0, 0, 1)))
+    x_norms = np.linalg.norm(landmarks - landmarks.mean(0), axis=1)
+    y_norms = np.linalg.norm(reference - reference.mean(0), axis=1)
+    scale = np.eye(3)
+    scale[0, 0] = scale[1, 1] = (y_norms / x_norms)[[96, 97, 76, 82]].mean()
+    return translation(reference.mean(0), 1) @ scale @ rotation @ translation(landmarks.mean(0), -1)

@@ -12,7 +12,7 @@ from stargan_tf.core.config import ConfigError
 from stargan_tf.core.family import ModelFamily, Option
 from stargan_tf.core.optimizers import TorchAdam
 from stargan_tf.data.domains import read_domain_data, sample_batch, training_dataset
-from stargan_tf.families.stargan_v2 import evaluate, serving, translate
+from stargan_tf.families.stargan_v2 import evaluate, landmark_alignment, serving, translate
 from stargan_tf.families.stargan_v2.config import PRESETS, StarGANv2Config
 from stargan_tf.families.stargan_v2.model import StarGANv2
 from stargan_tf.families.stargan_v2.samples import latent_grid, reference_grid
@@ -126,7 +126,8 @@ class StarGANv2Family(ModelFamily):
         return model, config
 
     def serving_model(self, directory, crop_size, options, checkpoint=""):
-        return serving.StyleServingModel(self.load_model(directory, checkpoint)[0], crop_size)
+        return serving.StyleServingModel(self.load_model(directory, checkpoint)[0], crop_size,
+                                         landmark_alignment.read_template(directory))
 
     def export_inputs(self, config, model, count, split):
         return serving.sample_inputs(resolve_data_dirs(config), count, "val" if split == "held_out" else "train",

@@ -142,6 +142,34 @@ def load_fan(path: str) -> FAN:
     return fan
 
 
+def landmarks(fan: FAN, images):
+    """[N,98,2] landmark (x, y) of uint8 or [-1, 1] images [N,H,W,3] in their pixel coordinates (pixel centres at
+    +0.5), as the official `get_landmark`: the image resized to 256, each heatmap's peak moved a quarter cell
+    towards its larger neighbour, scaled back to the image."""
+    images = tf.convert_to_tensor(images)
+    if images.dtype == tf.uint8:
+        images = tf.cast(images, tf.float32) / 127.5 - 1.0
+    x = tf.image.resize(images, [INPUT_SIZE, INPUT_SIZE], method="bilinear")
+    heatmaps = tf.transpose(fan(x * 0.5 + 0.5)[..., :LANDMARKS], [0, 3, 1, 2])  # [N,98,64,64]
+    flat = tf.reshape(heatmaps, [tf.shape(heatmaps)[0], LANDMARKS, HEATMAP_SIZE * HEATMAP_SIZE])
+    peak = tf.argmax(flat, axis=-1, output_type=tf.int32)
+    row, column = peak // HEATMAP_SIZE, peak % HEATMAP_SIZE
+    inner = (row > 0) & (row < HEATMAP_SIZE - 1) & (column > 0) & (column < HEATMAP_SIZE - 1)
+
+    def at(rows, columns):
+        last = HEATMAP_SIZE - 1
+        index = tf.clip_by_value(rows, 0, last) * HEATMAP_SIZE + tf.clip_by_value(columns, 0, last)
+        return tf.gather(flat, index, batch_dims=2)
+
+    step_x = tf.sign(at(row, column + 1) - at(row, column - 1))
+    step_y = tf.sign(at(row + 1, column) - at(row - 1, column))
+    cell = tf.stack([tf.cast(column, tf.float32) + 0.25 * tf.where(inner, step_x, 0.0),
+                     tf.cast(row, tf.float32) + 0.25 * tf.where(inner, step_y, 0.0)], -1)
+    # The official landmark at 256 px is 4 * (cell + 0.5) with pixel centres at integers; ours are at +0.5.
+    scale = tf.cast(tf.stack([tf.shape(images)[2], tf.shape(images)[1]]), tf.float32) / INPUT_SIZE
+    return ((cell + 0.5) * (INPUT_SIZE / HEATMAP_SIZE) + 0.5) * scale
+
+
 # Landmark index ranges of the 98-point layout (WFLW), [start, end), as the official mask code groups them.
 CHIN, EYEBROWS, NOSE, NOSTRILS, EYES = (8, 25), (33, 51), (51, 55), (55, 60), (60, 76)
 LIP_UPPER, LIP_LOWER, LIP_INNER, LIP_EDGES = (77, 82), (83, 88), (88, 96), (76, 82)

@@ -20,6 +20,7 @@ import numpy as np
 from stargan_tf.core.ema import copy_weights
 from stargan_tf.core import imported
 from stargan_tf.core.run_dir import checkpoint_manager, write_run_file
+from stargan_tf.families.stargan_v2 import landmark_alignment
 from stargan_tf.families.stargan_v2.blocks import AdaIN, Trunk, first_width
 from stargan_tf.families.stargan_v2.config import StarGANv2Config
 from stargan_tf.families.stargan_v2.discriminator import Discriminator
@@ -201,7 +202,7 @@ class ImportedV2Run:
 
 
 def import_official_v2(nets_ema_path: str, output_dir: str, domains, nets_path: str | None = None,
-                       wing_path: str | None = None, seed: int = 1234) -> ImportedV2Run:
+                       wing_path: str | None = None, seed: int = 1234, lm_path: str | None = None) -> ImportedV2Run:
     """Converts official StarGAN v2 checkpoints into a stargan_tf run directory (checkpoint at step 0, run.json,
     import.json).
 
@@ -209,7 +210,8 @@ def import_official_v2(nets_ema_path: str, output_dir: str, domains, nets_path: 
     export use; `*_nets.ckpt`, when given, fills the trained networks and D, otherwise they start as copies of the
     averages and D is random (seed). Sizes and widths come from the tensors; `domains` must name as many domains.
     A generator with the high-pass face path (CelebA-HQ) needs `wing.ckpt`, the face-landmark network its masks
-    come from, which the run directory then holds too.
+    come from, which the run directory then holds too; `celeba_lm_mean.npz` (lm_path), given with it, makes photos'
+    faces framed as CelebA-HQ (landmark_alignment) wherever the run is used.
     """
     imported.refuse_existing_checkpoint(output_dir)
     ema = _networks_in(nets_ema_path, NETWORKS[:3])
@@ -229,6 +231,10 @@ def import_official_v2(nets_ema_path: str, output_dir: str, domains, nets_path: 
     if wing_path and not architecture["w_hpf"] > 0:
         raise CheckpointError(f"--wing={wing_path}: {nets_ema_path}'s generator has no high-pass face path (as the "
                               f"AFHQ model), so it uses no face-landmark network")
+    if lm_path and not wing_path:
+        raise CheckpointError(f"--lm_path={lm_path}: the CelebA-HQ landmarks frame faces through the face-landmark "
+                              f"network, which only a model with the high-pass face path (and --wing) carries")
+    template = landmark_alignment.read_official_mean(lm_path) if lm_path else None
     trained = _networks_in(nets_path, NETWORKS) if nets_path else None
     config = StarGANv2Config(seed=seed, model_save_dir=output_dir, **architecture).validate()
     keras.utils.set_random_seed(seed)  # D, when not imported, is a function of the seed.
@@ -243,9 +249,14 @@ def import_official_v2(nets_ema_path: str, output_dir: str, domains, nets_path: 
         for average, network in zip(model.ema_networks, model.translator_networks):
             copy_weights(average, network)
     checkpoint_path = checkpoint_manager(model, output_dir, config.keep_checkpoints).save(checkpoint_number=0)
-    write_run_file(output_dir, config.model_name, config, {"domains": list(domains)})
+    alignment = None
+    if template is not None:
+        landmark_alignment.write_template(output_dir, template)
+        alignment = landmark_alignment.alignment_description(config.image_size, template)
+    write_run_file(output_dir, config.model_name, config, {"domains": list(domains)}, alignment)
     imported.write_import_record(output_dir, {
         "nets_ema": imported.source(nets_ema_path), **({"wing": imported.source(wing_path)} if wing_path else {}),
+        **({"lm_path": imported.source(lm_path)} if lm_path else {}),
         "nets": (imported.source(nets_path) if trained is not None else
                  f"not imported: G, F and E start as the moving averages, D randomly initialised (seed {seed}); "
                  f"train D before fine-tuning")})

@@ -17,11 +17,13 @@ from stargan_tf.core.export import (SQUARE, constants, encoded_photos, png_bytes
                                     run_per_example, served_images, served_photo_bytes, served_photos,
                                     tflite_signature, to_uint8)
 from stargan_tf.data.domains import read_domain_data, sample_batch
+from stargan_tf.families.stargan_v2 import fan, landmark_alignment
 from stargan_tf.families.stargan_v2.config import StarGANv2Config
 from stargan_tf.families.stargan_v2.model import StarGANv2
 
 MODEL_NAME = StarGANv2Config.model_name
 LATENT, REFERENCE = "latent_guided", "reference_guided"
+LANDMARKS = "face_landmarks"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,6 +36,7 @@ class StyleServingModel:
 
     model: StarGANv2
     crop_size: int = SQUARE
+    landmark_template: np.ndarray | None = None  # [98, 2]: faces are framed as CelebA-HQ (landmark_alignment)
 
     file_prefix: ClassVar[str] = MODEL_NAME
     description_file: ClassVar[str] = "info.json"
@@ -112,16 +115,29 @@ class StyleServingModel:
         return {"translated": self._reference(served_images(image, "image", self.image_size),
                                               served_images(reference, "reference", self.image_size), domain)}
 
+    def face_landmarks(self, image):
+        """uint8 photos [N,H,W,3] -> {"landmarks": float32 [N,98,2]}: the FAN's (x, y) landmarks in the photos' pixels
+        (official get_landmark; only models with the face-landmark network have it)."""
+        image = require_shape(image, "image", [None, None, None, 3], "uint8 photos [N,H,W,3]")
+        return {"landmarks": fan.landmarks(self.model.fan, image)}
+
+    def alignment(self) -> dict:
+        """How a photo's face is framed for the model: CelebA-HQ's landmarks when the run has them, else CelebA's."""
+        if self.landmark_template is not None:
+            return landmark_alignment.alignment_description(self.image_size, self.landmark_template)
+        return faces.alignment_description(self.image_size, self.crop_size)
+
     def description(self) -> dict:
         """What a client needs without our code: the info signature's outputs and info.json."""
         config = self.model.config
         return {"model": MODEL_NAME, "domains": list(self.domains), "image_size": self.image_size,
                 "crop_size": self.crop_size, "latent_dim": config.latent_dim, "style_dim": config.style_dim,
-                "alignment": json.dumps(faces.alignment_description(self.image_size, self.crop_size))}
+                "alignment": json.dumps(self.alignment())}
 
     def info(self):
         """info: no input -> model family, domain names (index order), image_size, crop_size, latent_dim, style_dim and
-        alignment (JSON: how to align a photo's face before cropping, faces.alignment_description)."""
+        alignment (JSON: how to align a photo's face before cropping, faces.alignment_description, or
+        landmark_alignment.alignment_description for a model framed as CelebA-HQ)."""
         return constants(self.description())
 
     def _specs(self, batch, dtype, shape, suffix: str = ""):
@@ -145,7 +161,9 @@ class StyleServingModel:
                 REFERENCE + "_float": (self.reference_guided_float, floats[REFERENCE]),
                 LATENT + "_bytes": (self.latent_guided_bytes, encoded[LATENT]),
                 REFERENCE + "_bytes": (self.reference_guided_bytes, encoded[REFERENCE]),
-                "info": (self.info, [])}
+                "info": (self.info, []),
+                **({LANDMARKS: (self.face_landmarks, [tf.TensorSpec([None, None, None, 3], tf.uint8, name="image")])}
+                   if self.model.fan is not None else {})}
 
     def tflite_endpoints(self) -> dict:
         """{TFLite signature: (function, input signature at batch 1)}: the networks on float32 images in [-1,1]
@@ -176,7 +194,8 @@ class StyleServingModel:
                 LATENT + "_float": floats[LATENT], REFERENCE + "_float": floats[REFERENCE],
                 LATENT + "_bytes": {"image_bytes": encoded, "domain": latent["domain"], "z": latent["z"]},
                 REFERENCE + "_bytes": {"image_bytes": encoded, "reference_bytes": encoded,
-                                       "domain": reference["domain"]}}
+                                       "domain": reference["domain"]},
+                **({LANDMARKS: {"image": photo}} if self.model.fan is not None else {})}
 
     def parity_feeds(self, parity_inputs: dict) -> dict:
         """parity_inputs is already {TFLite signature: inputs} (sample_inputs, example_inputs)."""

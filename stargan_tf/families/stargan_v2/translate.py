@@ -6,17 +6,20 @@ from a checkpoint directory or an exported SavedModel.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 
 import numpy as np
 import tensorflow as tf
 
+from stargan_tf.core.faces import AlignedFace
 from stargan_tf.core.photo_files import (Report, TranslateError, list_photos, output_stems, prepare_output_dir,
                                          read_photo, stopping_at_output_error)
 from stargan_tf.core.photos import (PhotoOptions, ServedModel, linear_steps, photo_inputs, save_interpolation,
                                     save_output, save_translations, split_names)
 from stargan_tf.families.stargan_v2.samples import draw_latent_grid, draw_reference_grid
-from stargan_tf.families.stargan_v2.serving import LATENT, REFERENCE
+from stargan_tf.families.stargan_v2 import landmark_alignment
+from stargan_tf.families.stargan_v2.serving import LANDMARKS, LATENT, REFERENCE
 
 DEFAULT_NUM_STYLES = 3
 
@@ -30,6 +33,22 @@ class StyleTranslator(ServedModel):
         self.domains = tuple(name.decode() for name in info["domains"])
         self.image_size, self.crop_size = int(info["image_size"]), int(info["crop_size"])
         self.latent_dim = int(info["latent_dim"])
+        alignment = json.loads(info["alignment"].decode())
+        self.landmark_template = (landmark_alignment.check_template(alignment["template_landmarks"], "info alignment")
+                                  if alignment.get("method") == "landmarks" else None)
+        if self.landmark_template is not None and LANDMARKS not in signatures:
+            raise TranslateError(f"{description}: its faces are framed by FAN landmarks, but it has no {LANDMARKS} "
+                                 f"signature")
+
+    def prepare_face(self, photo: np.ndarray, face) -> AlignedFace:
+        """A detected face framed as the model was trained: as CelebA-HQ (FAN landmarks) when the model says so."""
+        if self.landmark_template is None:
+            return super().prepare_face(photo, face)
+        return landmark_alignment.prepare_face(photo, face, self.image_size, self.landmark_template, self.landmarks)
+
+    def landmarks(self, image: np.ndarray) -> np.ndarray:
+        """The FAN's 98 landmarks [98, 2] of one uint8 image [H,W,3]."""
+        return self.signatures[LANDMARKS](image=tf.constant(image[None]))["landmarks"].numpy()[0]
 
     def latent_guided(self, model_input: np.ndarray, domains, z) -> np.ndarray:
         """A model input (uint8 [S,S,3]), target domain indices [K] and latent codes [K, latent_dim] -> uint8
