@@ -8,6 +8,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, ClassVar
 
+from stargan_tf.core import faces
+
 
 @dataclasses.dataclass(frozen=True)
 class Option:
@@ -40,6 +42,13 @@ class ModelFamily:
     def layout(self, data) -> dict:
         """What run.json stores as the data layout (label layout, domain names)."""
         raise NotImplementedError
+
+    def start_fresh(self, model, config) -> None:
+        """Called when a training run starts without a checkpoint: weights a resumed run restores instead (none)."""
+
+    def alignment(self, config, directory: str) -> dict:
+        """How a run directory's model wants a photo's face framed (run.json's alignment): CelebA's template."""
+        return faces.alignment_description(config.image_size, faces.SQUARE)
 
     def build_model(self, config, layout: dict, optimizers: bool = True):
         """The family's GANModel for a config and stored layout, built under config.precision; compiled with its

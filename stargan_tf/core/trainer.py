@@ -55,8 +55,11 @@ def train(config, verify_images: bool = True, callbacks: tuple = ()):
         manager = run_dir.checkpoint_manager(model, config.model_save_dir, config.keep_checkpoints)
         start_step = run_dir.restore_for_training(model, manager, config,
                                                   lambda run: family.resume_mismatches(run, data))
+        if start_step == 0:
+            family.start_fresh(model, config)
     if chief:
-        run_dir.write_run_file(config.model_save_dir, family.name, config, family.layout(data))
+        run_dir.write_run_file(config.model_save_dir, family.name, config, family.layout(data),
+                               family.alignment(config, config.model_save_dir))
     for line in family.describe(config, data, model):
         logger.info("%s", line)
     logger.info("%s; checkpoints in %s, samples in %s, TensorBoard logs in %s",

@@ -15,6 +15,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from stargan_tf.interop import torch_reference_fan as reference_fan
+
 IN_EPSILON = 1e-5
 
 
@@ -224,8 +226,8 @@ class OfficialTrainerV2:
     averages start as copies of the networks given.
     """
 
-    def __init__(self, nets: dict, config, ema_beta: float = 0.999):
-        self.nets, self.config, self.ema_beta = nets, config, ema_beta
+    def __init__(self, nets: dict, config, ema_beta: float = 0.999, fan=None):
+        self.nets, self.config, self.ema_beta, self.fan = nets, config, ema_beta, fan
         self.nets_ema = {name: copy.deepcopy(nets[name]) for name in ("generator", "mapping_network", "style_encoder")}
         self.optimizers = {
             name: torch.optim.Adam(net.parameters(), config.f_lr if name == "mapping_network" else config.lr,
@@ -237,28 +239,34 @@ class OfficialTrainerV2:
         for optimizer in self.optimizers.values():
             optimizer.zero_grad()
 
-    def d_loss(self, x_real, y_org, y_trg, style_input, style_net: str):
+    def masks(self, images):
+        """The face path's masks of images (the official `nets.fan.get_heatmap`, no gradient), None without a FAN."""
+        if self.fan is None:
+            return None
+        return reference_fan.masks_from_heatmaps(reference_fan.heatmaps_256(self.fan, images.detach()))
+
+    def d_loss(self, x_real, y_org, y_trg, style_input, style_net: str, masks=None):
         """Real images (with R1) against fakes made with a style from `style_net` (mapping_network or style_encoder)."""
         n, c = self.nets, self.config
         x_real = x_real.detach().requires_grad_(True)
         logits = n["discriminator"](x_real, y_org)
         loss_real, loss_reg = adversarial_loss(logits, 1.0), r1_penalty(logits, x_real)
         with torch.no_grad():
-            x_fake = n["generator"](x_real, n[style_net](style_input, y_trg))
+            x_fake = n["generator"](x_real, n[style_net](style_input, y_trg), masks)
         loss_fake = adversarial_loss(n["discriminator"](x_fake, y_trg), 0.0)
         total = loss_real + loss_fake + c.lambda_reg * loss_reg
         return total, {"real": loss_real, "fake": loss_fake, "reg": loss_reg}
 
-    def g_loss(self, x_real, y_org, y_trg, style_inputs, style_net: str):
+    def g_loss(self, x_real, y_org, y_trg, style_inputs, style_net: str, masks=None):
         """Adversarial, style reconstruction, diversity (the second fake held constant) and cycle losses."""
         n, c = self.nets, self.config
         s_trg = n[style_net](style_inputs[0], y_trg)
-        x_fake = n["generator"](x_real, s_trg)
+        x_fake = n["generator"](x_real, s_trg, masks)
         loss_adv = adversarial_loss(n["discriminator"](x_fake, y_trg), 1.0)
         loss_sty = (n["style_encoder"](x_fake, y_trg) - s_trg).abs().mean()
-        x_fake2 = n["generator"](x_real, n[style_net](style_inputs[1], y_trg)).detach()
+        x_fake2 = n["generator"](x_real, n[style_net](style_inputs[1], y_trg), masks).detach()
         loss_ds = (x_fake - x_fake2).abs().mean()
-        x_rec = n["generator"](x_fake, n["style_encoder"](x_real, y_org))
+        x_rec = n["generator"](x_fake, n["style_encoder"](x_real, y_org), self.masks(x_fake))
         loss_cyc = (x_rec - x_real).abs().mean()
         total = loss_adv + c.lambda_sty * loss_sty - self.lambda_ds * loss_ds + c.lambda_cyc * loss_cyc
         return total, {"adv": loss_adv, "sty": loss_sty, "ds": loss_ds, "cyc": loss_cyc}
@@ -272,14 +280,14 @@ class OfficialTrainerV2:
     def iteration(self, x_src, y_src, x_ref, x_ref2, y_ref, z_trg, z_trg2) -> dict:
         """D (latent), D (reference), G+F+E (latent), G (reference), moving averages, lambda_ds decay; the losses
         named as our model logs them (d/latent_real, ..., g/ref_cyc)."""
-        logs = {}
+        logs, masks = {}, self.masks(x_src)
         steps = (("d/latent", self.d_loss, z_trg, "mapping_network", ["discriminator"]),
                  ("d/ref", self.d_loss, x_ref, "style_encoder", ["discriminator"]),
                  ("g/latent", self.g_loss, (z_trg, z_trg2), "mapping_network",
                   ["generator", "mapping_network", "style_encoder"]),
                  ("g/ref", self.g_loss, (x_ref, x_ref2), "style_encoder", ["generator"]))
         for prefix, loss_fn, style_input, style_net, updated in steps:
-            total, losses = loss_fn(x_src, y_src, y_ref, style_input, style_net)
+            total, losses = loss_fn(x_src, y_src, y_ref, style_input, style_net, masks)
             self._update(total, updated)
             logs.update({f"{prefix}_{name}": value.item() for name, value in losses.items()})
         with torch.no_grad():

@@ -13,6 +13,7 @@ So D and F, which the chaos does not reach in the first iteration, are compared 
 L2 norm of the difference; later iterations by losses and L2 norms.
 """
 import functools
+import os
 
 import numpy as np
 import pytest
@@ -23,12 +24,19 @@ from parity_helpers import (aggregate_difference, loss_differences, one_torch_th
                             update_difference, worst)
 from stargan_tf.families.stargan_v2.config import StarGANv2Config
 from stargan_tf.core.optimizers import TorchAdam
+from stargan_tf.interop import torch_reference_fan as reference_fan
 from stargan_tf.interop import torch_reference_v2 as reference
+from stargan_tf.families.stargan_v2.fan import load_fan_weights
 from stargan_tf.families.stargan_v2.official import NETWORKS, keras_weights_from_official_v2, load_official_v2
 from stargan_tf.families.stargan_v2.family import build_model
 
 DOMAINS = ("cat", "dog", "wild")
 ENTRYWISE_TOLERANCE = 1e-2  # D and F after one iteration: max |ours - official| / max |update| per tensor
+# With the face path (FAN masks that cover part of the image), the networks are more sensitive to 1e-6 changes:
+# over three seeds ours differ from the official by at most D 0.012, F 0.005 (entrywise), E 0.016, G 0.053 (L2);
+# the official code against itself (weights times 1 + 1e-6 * noise) by up to D 0.034, F 0.047, E 0.032, G 0.045.
+FACE_PATH_ENTRYWISE_TOLERANCE = 0.05
+FACE_PATH_AGGREGATE_TOLERANCE = {"style_encoder": 0.05, "generator": 0.1}
 # L2 of ours - official over L2 of the update, per network, after one iteration. Measured over three seeds: E at
 # most 7e-4, G at most 0.042 (the official code against itself: 0.044). A loss weight off by 5% gives E 0.07.
 AGGREGATE_TOLERANCE = {"style_encoder": 1e-2, "generator": 0.1}
@@ -53,10 +61,11 @@ def parity_config(**overrides) -> StarGANv2Config:
     return StarGANv2Config(**values).validate()
 
 
-def official_and_keras(config, optimizer, seed: int = 0):
-    """(OfficialTrainerV2, our model) from the same random weights, imported from the official layout."""
+def official_and_keras(config, optimizer, seed: int = 0, wing_dir=None):
+    """(OfficialTrainerV2, our model) from the same random weights, imported from the official layout; with the face
+    path (w_hpf > 0), a random FAN passed to ours as a wing.ckpt written in wing_dir."""
     c = config
-    nets = {"generator": reference.Generator(c.image_size, c.style_dim, c.max_conv_dim, c.base_dim),
+    nets = {"generator": reference.Generator(c.image_size, c.style_dim, c.max_conv_dim, c.base_dim, w_hpf=c.w_hpf),
             "mapping_network": reference.MappingNetwork(len(DOMAINS), c.latent_dim, c.style_dim, c.mapping_dim),
             "style_encoder": reference.StyleEncoder(len(DOMAINS), c.image_size, c.style_dim, c.max_conv_dim,
                                                     c.base_dim),
@@ -67,7 +76,12 @@ def official_and_keras(config, optimizer, seed: int = 0):
     checkpoint = {name: net.state_dict() for name, net in nets.items()}
     load_official_v2(dict(zip(NETWORKS, model.translator_networks + (model.discriminator,))), checkpoint)
     load_official_v2(dict(zip(NETWORKS, model.ema_networks)), checkpoint)
-    return reference.OfficialTrainerV2(nets, config, config.ema_beta), model
+    fan = None
+    if c.w_hpf > 0:
+        fan = reference_fan.sharpen(reference_fan.randomize(reference_fan.FAN(), seed + len(nets)), seed, c.image_size)
+        torch.save({"state_dict": fan.state_dict()}, os.path.join(wing_dir, "wing.ckpt"))
+        load_fan_weights(model.fan, os.path.join(wing_dir, "wing.ckpt"))
+    return reference.OfficialTrainerV2(nets, config, config.ema_beta, fan), model
 
 
 def draw_inputs(config, rng) -> dict:
@@ -87,13 +101,13 @@ def to_torch(value: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(value.astype(np.int64) if value.dtype == np.int32 else value)
 
 
-def train_both(config, optimizer, iterations: int, compare_after=(), seed: int = 0):
+def train_both(config, optimizer, iterations: int, compare_after=(), seed: int = 0, wing_dir=None):
     """Both trained for `iterations` official iterations on the same inputs.
 
     Returns ({iterations done: {network name: [(ours, official before, official after)] per tensor}} for the
     counts in compare_after, [(official losses, our logs)] per iteration, the official lambda_ds per iteration).
     """
-    trainer, model = official_and_keras(config, optimizer, seed)
+    trainer, model = official_and_keras(config, optimizer, seed, wing_dir)
     pairs = [(name, trainer.nets[name], ours) for name, ours in zip(NETWORKS, model.translator_networks + (model.discriminator,))]
     pairs += [(f"{name}_ema", trainer.nets_ema[name], ema) for name, ema in zip(NETWORKS, model.ema_networks)]
     initial = [keras_weights_from_official_v2(ours, net.state_dict()) for _, net, ours in pairs]
@@ -123,13 +137,24 @@ def trained():
     return train_both(parity_config(), TorchAdam, iterations=3, compare_after=(1, 3))
 
 
-def test_one_iteration_equals_the_official_iteration(trained):
+@pytest.fixture(scope="module")
+def trained_with_face_path(tmp_path_factory):
+    """One iteration with the high-pass face path (w_hpf 1, the CelebA-HQ layout): masks of the real images in
+    every step, the cycle's of the fake ones, from the same random FAN."""
+    return train_both(parity_config(w_hpf=1.0), TorchAdam, iterations=1, compare_after=(1,),
+                      wing_dir=str(tmp_path_factory.mktemp("wing")))
+
+
+@pytest.mark.parametrize("run", ["trained", "trained_with_face_path"])
+def test_one_iteration_equals_the_official_iteration(run, request):
     """Two D updates, G+F+E then G updates, the weight decay and the moving averages, then every logged loss."""
-    snapshots, steps, _ = trained
+    snapshots, steps, _ = request.getfixturevalue(run)
     after_one = snapshots[1]
+    face_path = run == "trained_with_face_path"
+    tolerance = FACE_PATH_ENTRYWISE_TOLERANCE if face_path else ENTRYWISE_TOLERANCE
     for name in ("discriminator", "mapping_network", "mapping_network_ema"):
-        assert entrywise(after_one[name]) <= ENTRYWISE_TOLERANCE, (name, entrywise(after_one[name]))
-    for name, tolerance in AGGREGATE_TOLERANCE.items():
+        assert entrywise(after_one[name]) <= tolerance, (name, entrywise(after_one[name]))
+    for name, tolerance in (FACE_PATH_AGGREGATE_TOLERANCE if face_path else AGGREGATE_TOLERANCE).items():
         for network in (name, f"{name}_ema"):
             difference = aggregate_difference(after_one[network])
             assert difference <= tolerance, (network, difference)

@@ -1,4 +1,5 @@
 """StarGAN v2 training: EMA, weight decay semantics, fit steps, the lambda_ds schedule in the graph, train()."""
+import dataclasses
 import json
 import os
 
@@ -6,6 +7,8 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+import torch
+
 
 from stargan_tf.core import faces
 from stargan_tf.core.config import ConfigError
@@ -14,6 +17,7 @@ from stargan_tf.data.domains import training_dataset
 from stargan_tf.core.grids import grid_layout
 from stargan_tf.families.stargan_v2.samples import latent_grid, reference_grid
 from stargan_tf.core.run_dir import read_run_config
+from stargan_tf.interop import torch_reference_fan as reference_fan
 from stargan_tf.core.trainer import prepare, train
 from conftest import tiny_domains, tiny_v2_config  # noqa: F401 (fixture)
 
@@ -123,8 +127,22 @@ def test_train_writes_checkpoints_samples_and_run_file_and_refuses_another_archi
         train(tiny_v2_config(tiny_domains, tmp_path, num_iters=4, resume=True, style_dim=16))
 
 
-def test_training_with_the_high_pass_face_path_is_refused_before_anything_is_written(tiny_domains, tmp_path):  # noqa: F811
-    config = tiny_v2_config(tiny_domains, tmp_path, w_hpf=1.0)
-    with pytest.raises(ConfigError, match="--w_hpf=1.0: training with the high-pass face path is not supported"):
+def test_training_with_the_high_pass_face_path_needs_the_landmark_network_and_keeps_it(tiny_domains, tmp_path):  # noqa: F811
+    """w_hpf > 0 without --wing_path is refused before anything is written; with it the FAN's weights are loaded,
+    the masks drive every generator call of the step, and the checkpoints hold the FAN for a resume."""
+    config = tiny_v2_config(tiny_domains, tmp_path, image_size=32, w_hpf=1.0)
+    with pytest.raises(ConfigError, match=r"--w_hpf=1.0: .*face-landmark network.*--wing_path=.*wing\.ckpt"):
         train(config)
     assert not os.path.exists(config.model_save_dir) or not os.listdir(config.model_save_dir)
+    wing = reference_fan.sharpen(reference_fan.randomize(reference_fan.FAN(), seed=3), seed=3)
+    torch.save({"state_dict": wing.state_dict()}, tmp_path / "wing.ckpt")
+    model = train(dataclasses.replace(config, wing_path=str(tmp_path / "wing.ckpt")))
+    first = model.fan.official_weights()["l0.bias"].numpy()
+    np.testing.assert_allclose(first, wing.l0.bias.detach().numpy(), rtol=1e-6)
+    assert read_run_config(config.model_save_dir, type(config)).wing_path == str(tmp_path / "wing.ckpt")
+    (tmp_path / "wing.ckpt").unlink()  # a resume restores the FAN from the checkpoint, not from the moved file
+    resumed = train(dataclasses.replace(config, wing_path=str(tmp_path / "wing.ckpt"), num_iters=3, resume=True))
+    np.testing.assert_array_equal(resumed.fan.official_weights()["l0.bias"].numpy(), first)
+    with pytest.raises(ConfigError, match=r"--wing_path=.*moved\.ckpt"):
+        train(tiny_v2_config(tiny_domains, tmp_path / "fresh", image_size=32, w_hpf=1.0,
+                             wing_path=str(tmp_path / "moved.ckpt")))

@@ -18,7 +18,9 @@ HELP = {**TRAINING_HELP,
     "base_dim": "width of the first convolution of G, E and D (0: the official 2**14 // image_size)",
     "mapping_dim": "hidden width of the mapping network",
     "w_hpf": "weight of the high-pass face path (0: off, as for AFHQ; > 0, as the official CelebA-HQ model: masks "
-             "from the face-landmark network; imported models only)",
+             "from the face-landmark network of --wing_path)",
+    "wing_path": "the official face-landmark network wing.ckpt, whose masks the face path uses (training with "
+                 "--w_hpf > 0; the checkpoints then hold it)",
     "lambda_reg": "weight of the R1 regularisation on real images",
     "lambda_sty": "weight of the style reconstruction loss",
     "lambda_ds": "initial weight of the diversity sensitive loss (decays linearly to 0 over --ds_iter)",
@@ -39,7 +41,8 @@ HELP = {**TRAINING_HELP,
 
 
 HELP_GROUPS = (
-    ("Model", ("image_size", "style_dim", "latent_dim", "max_conv_dim", "base_dim", "mapping_dim", "w_hpf")),
+    ("Model", ("image_size", "style_dim", "latent_dim", "max_conv_dim", "base_dim", "mapping_dim", "w_hpf",
+               "wing_path")),
     ("Losses", ("lambda_reg", "lambda_sty", "lambda_ds", "lambda_cyc", "ds_iter")),
     ("Optimization", ("lr", "f_lr", "beta1", "beta2", "weight_decay", "ema_beta")),
     ("Data", ("train_img_dir", "val_img_dir", "randcrop_prob", "synthetic_cache_dir")),
@@ -63,6 +66,7 @@ class StarGANv2Config(TrainingConfig):
     base_dim: int = 0
     mapping_dim: int = 512
     w_hpf: float = 0.0
+    wing_path: str = ""
     # Losses.
     lambda_reg: float = 1.0
     lambda_sty: float = 1.0

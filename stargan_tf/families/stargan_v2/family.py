@@ -14,6 +14,8 @@ from stargan_tf.core.optimizers import TorchAdam
 from stargan_tf.data.domains import read_domain_data, sample_batch, training_dataset
 from stargan_tf.families.stargan_v2 import evaluate, landmark_alignment, serving, translate
 from stargan_tf.families.stargan_v2.config import PRESETS, StarGANv2Config
+from stargan_tf.families.stargan_v2.fan import load_fan_weights
+from stargan_tf.interop.torch_checkpoint import CheckpointError
 from stargan_tf.families.stargan_v2.model import StarGANv2
 from stargan_tf.families.stargan_v2.samples import latent_grid, reference_grid
 
@@ -89,11 +91,26 @@ class StarGANv2Family(ModelFamily):
         return {"domains": list(data.layout.names)}
 
     def build_model(self, config, layout, optimizers=True):
-        if optimizers and config.w_hpf > 0:  # the trainer's model
-            raise ConfigError(f"--w_hpf={config.w_hpf}: training with the high-pass face path is not supported yet "
-                              "(its masks need the face-landmark network in the training step); models imported with "
-                              "it (stargan-import-official --wing) translate, evaluate and export")
+        if optimizers and config.w_hpf > 0 and not config.wing_path:  # the trainer's model
+            raise ConfigError(f"--w_hpf={config.w_hpf}: the high-pass face path's masks come from the official "
+                              f"face-landmark network: give its weights with --wing_path=expr/checkpoints/wing.ckpt "
+                              f"(the official `bash download.sh wing` fetches it)")
         return build_model(config, layout["domains"], TorchAdam if optimizers else None)
+
+    def start_fresh(self, model, config):
+        """The face-landmark network's weights from --wing_path (a resumed run's checkpoint holds them)."""
+        if model.fan is None:
+            return
+        try:
+            load_fan_weights(model.fan, config.wing_path)
+        except (CheckpointError, OSError) as error:
+            raise ConfigError(f"--wing_path={config.wing_path}: {error}") from None
+
+    def alignment(self, config, directory):
+        template = landmark_alignment.read_template(directory)
+        if template is None:
+            return super().alignment(config, directory)
+        return landmark_alignment.alignment_description(config.image_size, template)
 
     def resume_mismatches(self, run, data):
         stored = run["layout"].get("domains")

@@ -93,8 +93,11 @@ class StarGANv2(GANModel):
     # Inference on the moving-average networks: the functions export wraps.
 
     def masks(self, images):
-        """The high-pass face path's (coarse, fine) masks of the source images (None without the path)."""
-        return None if self.fan is None else face_masks(self.fan, images)
+        """The high-pass face path's (coarse, fine) masks of the source images (None without the path); constants to
+        the gradient, as the official get_heatmap runs under no_grad."""
+        if self.fan is None:
+            return None
+        return tuple(tf.stop_gradient(mask) for mask in face_masks(self.fan, tf.stop_gradient(images)))
 
     def latent_guided(self, images, domains, z):
         """G_ema(x, F_ema_y(z)): images [N,S,S,3] in [-1,1], domains int [N], z [N, latent_dim]."""
@@ -127,28 +130,29 @@ class StarGANv2(GANModel):
             optimizer.apply_gradients([(grad * ratio + decay * scale * weight if decay else grad * ratio, weight)
                                        for grad, weight in zip(grads, weights) if grad is not None])
 
-    def _d_step(self, x_real, y_org, y_trg, s_trg):
+    def _d_step(self, x_real, y_org, y_trg, s_trg, masks):
         with tf.GradientTape() as tape:
             logits_real, loss_reg = losses.r1_penalty(lambda x: self.discriminator(x, y_org), x_real,
                                                       precision.loss_scale(self.d_optimizer))
             loss_real = losses.adversarial(logits_real, 1.0)
-            x_fake = tf.stop_gradient(self.generator(x_real, s_trg))
+            x_fake = tf.stop_gradient(self.generator(x_real, s_trg, masks))
             loss_fake = losses.adversarial(self.discriminator(x_fake, y_trg), 0.0)
             per_example = loss_real + loss_fake + self.config.lambda_reg * loss_reg
             total = self.d_optimizer.scale_loss(tf.nn.compute_average_loss(per_example))
         self._apply(tape, total, [(self.d_optimizer, self.discriminator)])
         return dict(zip(D_LOSS_NAMES, (loss_real, loss_fake, loss_reg)))
 
-    def _g_step(self, x_real, y_org, y_trg, style_of, optimizers_and_networks):
-        """style_of(0), style_of(1): the two target styles (latent: F_y(z1), F_y(z2); reference: E_y(x_ref{,2}))."""
+    def _g_step(self, x_real, y_org, y_trg, style_of, optimizers_and_networks, masks):
+        """style_of(0), style_of(1): the two target styles (latent: F_y(z1), F_y(z2); reference: E_y(x_ref{,2}));
+        masks: the face path's masks of x_real (None without it); the cycle's come from the fake images."""
         c = self.config
         with tf.GradientTape() as tape:
             s_trg = style_of(0)
-            x_fake = self.generator(x_real, s_trg)
+            x_fake = self.generator(x_real, s_trg, masks)
             loss_adv = losses.adversarial(self.discriminator(x_fake, y_trg), 1.0)
             loss_sty = losses.style_reconstruction(self.style_encoder(x_fake, y_trg), s_trg)
-            loss_ds = losses.diversity(x_fake, self.generator(x_real, style_of(1)))
-            x_rec = self.generator(x_fake, self.style_encoder(x_real, y_org))
+            loss_ds = losses.diversity(x_fake, self.generator(x_real, style_of(1), masks))
+            x_rec = self.generator(x_fake, self.style_encoder(x_real, y_org), self.masks(x_fake))
             loss_cyc = losses.cycle(x_real, x_rec)
             per_example = (loss_adv + c.lambda_sty * loss_sty - self.lambda_ds * loss_ds + c.lambda_cyc * loss_cyc)
             total = optimizers_and_networks[0][0].scale_loss(tf.nn.compute_average_loss(per_example))
@@ -166,19 +170,20 @@ class StarGANv2(GANModel):
         self.lambda_ds.assign(losses.diversity_weight(self.step, c.lambda_ds, c.ds_iter))
         x_real, y_org, y_trg = data["x_src"], data["y_src"], data["y_ref"]
         z_trgs, x_refs = (data["z_trg"], data["z_trg2"]), (data["x_ref"], data["x_ref2"])
+        masks = self.masks(x_real)
         logs = {}
 
         def record(prefix, values):
             logs.update({f"{prefix}_{name}": tf.reduce_mean(value) for name, value in values.items()})
 
-        record("d/latent", self._d_step(x_real, y_org, y_trg, self.mapping_network(z_trgs[0], y_trg)))
-        record("d/ref", self._d_step(x_real, y_org, y_trg, self.style_encoder(x_refs[0], y_trg)))
+        record("d/latent", self._d_step(x_real, y_org, y_trg, self.mapping_network(z_trgs[0], y_trg), masks))
+        record("d/ref", self._d_step(x_real, y_org, y_trg, self.style_encoder(x_refs[0], y_trg), masks))
         record("g/latent", self._g_step(
             x_real, y_org, y_trg, lambda i: self.mapping_network(z_trgs[i], y_trg),
             [(self.g_optimizer, self.generator), (self.f_optimizer, self.mapping_network),
-             (self.e_optimizer, self.style_encoder)]))
+             (self.e_optimizer, self.style_encoder)], masks))
         record("g/ref", self._g_step(x_real, y_org, y_trg, lambda i: self.style_encoder(x_refs[i], y_trg),
-                                     [(self.g_optimizer, self.generator)]))
+                                     [(self.g_optimizer, self.generator)], masks))
         self.update_ema()
         logs["g/lambda_ds"] = tf.identity(self.lambda_ds)
         logs.update({f"{name[0]}/lr": tf.cast(getattr(self, name).learning_rate, tf.float32)
