@@ -108,6 +108,9 @@ def import_v2() -> None:
     if model.fan is not None:
         print(f"imported the face-landmark network ({model.fan.count_params():,} parameters): the high-pass face "
               f"path (w_hpf {config.w_hpf}) computes its masks from each source image")
+    if FLAGS.lm_path:
+        print("photos' faces are framed as CelebA-HQ: their FAN landmarks moved onto the mean landmarks of --lm_path, "
+              "as the official align_faces does")
     if run.discriminator_imported:
         print(f"imported the trained G, F, E and D ({model.discriminator.count_params():,} parameters)")
     else:

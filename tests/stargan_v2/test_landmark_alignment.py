@@ -89,6 +89,21 @@ def test_a_face_reaches_the_model_where_its_landmarks_meet_the_template():
     np.testing.assert_array_equal(aligned.model_input, faces.warp(photo, expected, (image_size, image_size)))
 
 
+def test_landmarks_the_detector_contradicts_fall_back_to_its_five_point_frame(caplog):
+    template, photo = _template(), np.zeros((400, 400, 3), np.uint8)
+    face = faces.Face((10, 20, 200, 220), 1.0, template[list(landmark_alignment.FIVE_POINTS)] + 30.0)
+    frame = faces.estimate_similarity(face.landmarks, template[list(landmark_alignment.FIVE_POINTS)])
+    for wrong in (template * 0.2, template[:, ::-1], template + 90.0):
+        with caplog.at_level("WARNING", logger="stargan_tf"):
+            aligned = landmark_alignment.prepare_face(photo, face, 256, template, lambda framed, wrong=wrong: wrong)
+        np.testing.assert_allclose(aligned.matrix, frame, atol=1e-9)
+        assert "disagree with the detector" in caplog.text
+        caplog.clear()
+    close = faces.transform_points(_similarity(5.0, 1.1, (4.0, -3.0)), template)  # a plausible reading: kept
+    aligned = landmark_alignment.prepare_face(photo, face, 256, template, lambda framed: close)
+    assert np.abs(aligned.matrix - frame).max() > 1e-3 and not caplog.text
+
+
 def test_an_import_with_the_mean_landmarks_frames_faces_as_celeba_hq_in_checkpoints_and_savedmodels(tmp_path,
                                                                                                        networks):
     _, _, wing = networks

@@ -10,6 +10,7 @@ can be pasted back like a CelebA-aligned one.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from typing import Callable
 
@@ -26,6 +27,10 @@ FIVE_POINTS = (96, 97, 54, 76, 82)
 EYE_LEFT, EYE_RIGHT = tuple(range(60, 68)) + (96,), tuple(range(68, 76)) + (97,)
 MOUTH_LEFT, MOUTH_RIGHT = 76, 82
 SCALE_POINTS = (96, 97, 76, 82)
+# How far the landmark transform may stray from the detector's 5-point frame before it is not trusted.
+MAX_SCALE, MAX_DEGREES, MAX_SHIFT = 1.5, 30.0, 48.0
+
+logger = logging.getLogger("stargan_tf")
 
 
 class TemplateError(ConfigError):
@@ -97,16 +102,37 @@ def landmark_matrix(landmarks: np.ndarray, template: np.ndarray) -> np.ndarray:
     return np.concatenate([rotation_scale, (template_centre - rotation_scale @ centre)[:, None]], 1)
 
 
+def disagreement(matrix: np.ndarray, frame: np.ndarray) -> str:
+    """Why the landmark transform is not to be trusted against the detector's 5-point frame (both photo -> 256 px
+    template frame), or '' when they agree within MAX_SCALE, MAX_DEGREES and MAX_SHIFT (in frame pixels)."""
+    relative = faces.compose(matrix, faces.invert(frame))  # frame -> landmark frame
+    scale = float(np.sqrt(abs(np.linalg.det(relative[:, :2]))))
+    degrees = float(np.degrees(np.arctan2(relative[1, 0], relative[0, 0])))
+    centre = TEMPLATE_SIZE / 2
+    shift = float(np.linalg.norm(faces.transform_points(relative, [[centre, centre]])[0] - centre))
+    if not (1 / MAX_SCALE <= scale <= MAX_SCALE and abs(degrees) <= MAX_DEGREES and shift <= MAX_SHIFT):
+        return f"scale x{scale:.2f}, rotation {degrees:.0f} degrees, shift {shift:.0f} px from the detector's frame"
+    return ""
+
+
 def prepare_face(photo: np.ndarray, face: faces.Face, image_size: int, template: np.ndarray,
                  landmarks_fn: Callable[[np.ndarray], np.ndarray]) -> faces.AlignedFace:
     """The face as a CelebA-HQ model sees it (uint8 [S,S,3]) with its 2x3 matrix photo -> model input.
 
     landmarks_fn: uint8 [256,256,3] -> its 98 landmarks [98, 2] (the FAN, e.g. a `face_landmarks` signature).
+    When the landmarks disagree with the detector's 5 points (a face the FAN misreads), the 5-point frame is used,
+    with a warning.
     """
     frame = faces.estimate_similarity(face.landmarks, template[list(FIVE_POINTS)])
     framed = faces.warp(photo, frame, (TEMPLATE_SIZE, TEMPLATE_SIZE))
     found = faces.transform_points(faces.invert(frame), np.asarray(landmarks_fn(framed), np.float64))
-    matrix = faces.compose(faces.scale_shift(image_size / TEMPLATE_SIZE), landmark_matrix(found, template))
+    to_template = landmark_matrix(found, template)
+    reason = disagreement(to_template, frame)
+    if reason:
+        logger.warning("face at %s: its landmarks disagree with the detector (%s): framed by the detector's 5 "
+                       "points instead", [round(value) for value in face.box], reason)
+        to_template = frame
+    matrix = faces.compose(faces.scale_shift(image_size / TEMPLATE_SIZE), to_template)
     return faces.AlignedFace(face, faces.warp(photo, matrix, (image_size, image_size)), matrix)
 
 
