@@ -47,6 +47,7 @@ _BROW = (52, 38, 30)
 _LIPS = (176, 70, 72)
 _MOUTH_INSIDE = (90, 20, 28)
 _TEETH = (245, 245, 240)
+_PLAIN_CLOTHES = (70, 80, 110)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -289,23 +290,33 @@ def _draw_mouth(c, kind, lips, skin):
         raise ValueError(f"unknown mouth {kind!r}")
 
 
-def _draw_rafd_face(rng, expression, hair=None):
+def _draw_rafd_face(rng, expression, hair=None, plain: bool = False):
     """One 256x256 frontal face whose brows, eyes and mouth encode the expression (hair colour random if None)."""
-    return draw_placed_face(rng, expression, hair)[0]
+    return draw_placed_face(rng, expression, hair, plain)[0]
 
 
-def draw_placed_face(rng, expression, hair=None):
-    """(_draw_rafd_face's image, (x, y, scale) of its face-relative drawing frame): where the face's points are."""
+def draw_placed_face(rng, expression, hair=None, plain: bool = False):
+    """(_draw_rafd_face's image, (x, y, scale) of its face-relative drawing frame): where the face's points are.
+
+    plain: a light grey background and one clothes colour (slightly jittered), instead of random colours for both.
+    """
     spec = _EXPRESSION_FACES[expression]
-    bg0 = _hsv(rng.random(), rng.uniform(0.0, 0.4), rng.uniform(0.5, 1.0))
-    bg1 = _jitter(bg0, rng, 40)
+    if plain:
+        bg0 = _hsv(rng.random(), rng.uniform(0.0, 0.05), rng.uniform(0.75, 0.9))
+        bg1 = _jitter(bg0, rng, 10)
+    else:
+        bg0 = _hsv(rng.random(), rng.uniform(0.0, 0.4), rng.uniform(0.5, 1.0))
+        bg1 = _jitter(bg0, rng, 40)
     img = _gradient_background((RAFD_SIZE, RAFD_SIZE), bg0, bg1, rng)
     c = _Canvas(img, RAFD_SIZE / 2 + rng.uniform(-8, 8), RAFD_SIZE / 2 + 2 + rng.uniform(-8, 8),
                 1.1 * rng.uniform(0.9, 1.08))
     skin = _skin_tone(rng)
     if hair is None:
         hair = _hsv(rng.random(), rng.uniform(0.0, 0.8), rng.uniform(0.1, 0.9))
-    clothes = _hsv(rng.random(), rng.uniform(0.2, 0.8), rng.uniform(0.3, 0.9))
+    if plain:
+        clothes = _jitter(_PLAIN_CLOTHES, rng, 10)
+    else:
+        clothes = _hsv(rng.random(), rng.uniform(0.2, 0.8), rng.uniform(0.3, 0.9))
     _draw_head(c, skin, hair, clothes, hair_w=94, hair_h=110, face_rx=70, face_ry=90,
                fringe_y=-64)
 
