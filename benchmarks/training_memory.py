@@ -170,7 +170,7 @@ def main(argv):
         return
     from host import machine
 
-    records = []
+    host, records = machine(), []
     for name in FLAGS.configurations:
         for implementation in FLAGS.implementations:
             load = os.getloadavg()
@@ -192,7 +192,7 @@ def main(argv):
                 record[f"memory_vs_{reference}"] = record["peak_rss_mb"] / same[reference]["peak_rss_mb"]
     os.makedirs(os.path.dirname(FLAGS.output), exist_ok=True)
     with open(FLAGS.output, "w") as f:
-        json.dump({"benchmark": "training_memory", "machine": {**machine(), "load_average_at_end": os.getloadavg()},
+        json.dump({"benchmark": "training_memory", "machine": {**host, "load_average_at_end": os.getloadavg()},
                    "rounds": FLAGS.rounds, "warmup": FLAGS.warmup, "records": records}, f, indent=1)
     print(f"wrote {FLAGS.output}")
 
