@@ -110,7 +110,7 @@ def main(argv):
             if family == "stargan_v2" and FLAGS.tflite:
                 from stargan_tf.families.stargan_v2.serving import TFLiteStyleTranslator
 
-                content = tflite_model(served, "int8_dynamic", source=path)
+                content = tflite_model(served, "int8_dynamic")
                 translator = TFLiteStyleTranslator(content, len(served.domains), num_threads=2)
                 example = served.example_inputs(1)
                 calls = {"latent_guided": lambda: translator.latent_guided(**example["latent_guided"]),
