@@ -113,10 +113,11 @@ def main(argv):
                 content = tflite_model(served, "int8_dynamic")
                 translator = TFLiteStyleTranslator(content, len(served.domains), num_threads=2)
                 example = served.example_inputs(1)
-                calls = {"latent_guided": lambda: translator.latent_guided(**example["latent_guided"]),
+                latent, reference = example["latent_guided"], example["reference_guided"]
+                calls = {"latent_guided": lambda: translator.latent_guided(latent["image"], latent["domain"],
+                                                                           latent["z"]),
                          "reference_guided": lambda: translator.reference_guided(
-                             example["reference_guided"]["image"], example["reference_guided"]["reference"],
-                             example["reference_guided"]["domain"])}
+                             reference["image"], reference["reference"], reference["domain"])}
                 for signature, call in calls.items():
                     seconds, samples = median_seconds(call, FLAGS.rounds)
                     records.append({"family": family, "format": "tflite_int8_dynamic", "signature": signature,
