@@ -23,8 +23,8 @@ def machine() -> dict:
             "python": platform.python_version(), "load_average_at_start": os.getloadavg()}
 
 
-def median_seconds(function, runs: int, warmup: int) -> float:
-    """The median wall time of runs calls of function, after warmup untimed calls (first calls trace graphs)."""
+def call_seconds(function, runs: int, warmup: int) -> list[float]:
+    """The wall times of runs calls of function, after warmup untimed calls (first calls trace graphs)."""
     for _ in range(warmup):
         function()
     times = []
@@ -32,7 +32,12 @@ def median_seconds(function, runs: int, warmup: int) -> float:
         start = time.perf_counter()
         function()
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return times
+
+
+def median_seconds(function, runs: int, warmup: int) -> float:
+    """The median of call_seconds."""
+    return statistics.median(call_seconds(function, runs, warmup))
 
 
 def write_medians(result: dict, path: str) -> None:

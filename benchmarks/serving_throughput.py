@@ -16,11 +16,12 @@ import os
 import statistics
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from absl import app, flags  # noqa: E402
+
+from host import call_seconds, machine  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_list("families", ["stargan", "stargan_v2"], "which families")
@@ -32,12 +33,8 @@ flags.DEFINE_string("output", os.path.join(os.path.dirname(os.path.abspath(__fil
 
 
 def median_seconds(function, rounds: int) -> tuple[float, list]:
-    function()
-    seconds = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        function()
-        seconds.append(time.perf_counter() - start)
+    """(median, every sample) of rounds timed calls after one untimed."""
+    seconds = call_seconds(function, rounds, warmup=1)
     return statistics.median(seconds), seconds
 
 
@@ -90,7 +87,6 @@ def main(argv):
     del argv
     import tensorflow as tf
 
-    from host import machine
     from stargan_tf.core.export import export_saved_model, tflite_model
 
     host, records = machine(), []
