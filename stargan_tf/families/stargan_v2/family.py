@@ -9,15 +9,16 @@ import numpy as np
 
 from stargan_tf.core import precision, run_dir
 from stargan_tf.core.config import ConfigError
+from stargan_tf.core.faces import SQUARE
 from stargan_tf.core.family import ModelFamily, Option
 from stargan_tf.core.optimizers import TorchAdam
 from stargan_tf.data.domains import read_domain_data, sample_batch, training_dataset
 from stargan_tf.families.stargan_v2 import evaluate, landmark_alignment, serving, translate
 from stargan_tf.families.stargan_v2.config import PRESETS, StarGANv2Config
 from stargan_tf.families.stargan_v2.fan import load_fan_weights
-from stargan_tf.interop.torch_checkpoint import CheckpointError
 from stargan_tf.families.stargan_v2.model import StarGANv2
 from stargan_tf.families.stargan_v2.samples import latent_grid, reference_grid
+from stargan_tf.interop.torch_checkpoint import CheckpointError
 
 logger = logging.getLogger("stargan_tf")
 
@@ -108,9 +109,7 @@ class StarGANv2Family(ModelFamily):
 
     def alignment(self, config, directory):
         template = landmark_alignment.read_template(directory)
-        if template is None:
-            return super().alignment(config, directory)
-        return landmark_alignment.alignment_description(config.image_size, template)
+        return landmark_alignment.model_alignment(config.image_size, SQUARE, template)
 
     def resume_mismatches(self, run, data):
         stored = run["layout"].get("domains")

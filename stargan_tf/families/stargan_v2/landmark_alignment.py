@@ -136,6 +136,14 @@ def prepare_face(photo: np.ndarray, face: faces.Face, image_size: int, template:
     return faces.AlignedFace(face, faces.warp(photo, matrix, (image_size, image_size)), matrix)
 
 
+def model_alignment(image_size: int, crop_size: int, template: np.ndarray | None) -> dict:
+    """How a model wants a photo's face framed: as CelebA-HQ when it has the mean landmarks, else CelebA's template
+    (run.json's and the info signature's alignment)."""
+    if template is None:
+        return faces.alignment_description(image_size, crop_size)
+    return alignment_description(image_size, template)
+
+
 def alignment_description(image_size: int, template: np.ndarray) -> dict:
     """JSON-ready description of the chain photo -> model input (the CelebA template's is faces.alignment_description),
     for exports and run.json: a client can align without this code."""

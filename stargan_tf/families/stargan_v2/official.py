@@ -19,6 +19,7 @@ import numpy as np
 
 from stargan_tf.core.ema import copy_weights
 from stargan_tf.core import imported
+from stargan_tf.core.faces import SQUARE
 from stargan_tf.core.run_dir import checkpoint_manager, write_run_file
 from stargan_tf.families.stargan_v2 import landmark_alignment
 from stargan_tf.families.stargan_v2.blocks import AdaIN, Trunk, first_width
@@ -249,11 +250,10 @@ def import_official_v2(nets_ema_path: str, output_dir: str, domains, nets_path: 
         for average, network in zip(model.ema_networks, model.translator_networks):
             copy_weights(average, network)
     checkpoint_path = checkpoint_manager(model, output_dir, config.keep_checkpoints).save(checkpoint_number=0)
-    alignment = None
     if template is not None:
         landmark_alignment.write_template(output_dir, template)
-        alignment = landmark_alignment.alignment_description(config.image_size, template)
-    write_run_file(output_dir, config.model_name, config, {"domains": list(domains)}, alignment)
+    write_run_file(output_dir, config.model_name, config, {"domains": list(domains)},
+                   landmark_alignment.model_alignment(config.image_size, SQUARE, template))
     imported.write_import_record(output_dir, {
         "nets_ema": imported.source(nets_ema_path), **({"wing": imported.source(wing_path)} if wing_path else {}),
         **({"lm_path": imported.source(lm_path)} if lm_path else {}),

@@ -12,7 +12,6 @@ from typing import ClassVar
 import numpy as np
 import tensorflow as tf
 
-from stargan_tf.core import faces
 from stargan_tf.core.export import (SQUARE, constants, encoded_photos, png_bytes, require_same_batch, require_shape,
                                     run_per_example, served_images, served_photo_bytes, served_photos,
                                     tflite_signature, to_uint8)
@@ -121,23 +120,17 @@ class StyleServingModel:
         image = require_shape(image, "image", [None, None, None, 3], "uint8 photos [N,H,W,3]")
         return {"landmarks": fan.landmarks(self.model.fan, image)}
 
-    def alignment(self) -> dict:
-        """How a photo's face is framed for the model: CelebA-HQ's landmarks when the run has them, else CelebA's."""
-        if self.landmark_template is not None:
-            return landmark_alignment.alignment_description(self.image_size, self.landmark_template)
-        return faces.alignment_description(self.image_size, self.crop_size)
-
     def description(self) -> dict:
         """What a client needs without our code: the info signature's outputs and info.json."""
         config = self.model.config
         return {"model": MODEL_NAME, "domains": list(self.domains), "image_size": self.image_size,
                 "crop_size": self.crop_size, "latent_dim": config.latent_dim, "style_dim": config.style_dim,
-                "alignment": json.dumps(self.alignment())}
+                "alignment": json.dumps(landmark_alignment.model_alignment(self.image_size, self.crop_size,
+                                                                           self.landmark_template))}
 
     def info(self):
         """info: no input -> model family, domain names (index order), image_size, crop_size, latent_dim, style_dim and
-        alignment (JSON: how to align a photo's face before cropping, faces.alignment_description, or
-        landmark_alignment.alignment_description for a model framed as CelebA-HQ)."""
+        alignment (JSON: how to align a photo's face before cropping, landmark_alignment.model_alignment)."""
         return constants(self.description())
 
     def _specs(self, batch, dtype, shape, suffix: str = ""):
