@@ -97,7 +97,7 @@ class StarGANv2(GANModel):
         the gradient, as the official get_heatmap runs under no_grad."""
         if self.fan is None:
             return None
-        return tuple(tf.stop_gradient(mask) for mask in face_masks(self.fan, tf.stop_gradient(images)))
+        return tuple(tf.stop_gradient(mask) for mask in face_masks(self.fan, images))
 
     def latent_guided(self, images, domains, z):
         """G_ema(x, F_ema_y(z)): images [N,S,S,3] in [-1,1], domains int [N], z [N, latent_dim]."""
