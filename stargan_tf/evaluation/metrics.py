@@ -1,5 +1,6 @@
 """Translation metrics as plain numpy functions: classification accuracy of real and translated images,
-attribute preservation, the Fréchet distance between feature sets, and the diversity of several outputs.
+attribute preservation, pixel speckle, the Fréchet distance between feature sets, and the diversity of several
+outputs.
 
 A target domain is one column of the paper's figures (`labels.sample_targets`): a CelebA attribute (a hair
 colour set exclusively, any other attribute toggled) or a RaFD expression. Translated images are judged
@@ -96,6 +97,26 @@ def score_target(layout: LabelLayout, name: str, original, target, logits) -> di
     if segment.kind == MULTILABEL and same_dataset and kept:
         score["preservation"] = float((predicted[:, kept] == original[:, kept]).mean())
     return score
+
+
+def local_deviation(images) -> np.ndarray:
+    """Per pixel [N, H, W], the mean over channels of |image - its 3x3 box blur| in [0, 1] pixel units (images in
+    [-1, 1], borders repeated): about 0 on flat colour and linear gradients, large on edges and pixel noise."""
+    images = np.asarray(images, np.float64)
+    height, width = images.shape[1:3]
+    padded = np.pad(images, ((0, 0), (1, 1), (1, 1), (0, 0)), mode="edge")
+    blurred = sum(padded[:, i:i + height, j:j + width] for i in range(3) for j in range(3)) / 9.0
+    return np.abs(images - blurred).mean(axis=3) / 2.0
+
+
+def speckle(images, sources, flat: float = 0.01) -> float:
+    """Pixel noise of translations: the mean local deviation of `images` over the pixels where their `sources` are
+    flat (local deviation < `flat`: backgrounds, skin, the inside of hair), where a clean translation stays flat
+    too. [0, 1] pixel units; `speckle(sources, sources)` is the real images' own level."""
+    mask = local_deviation(sources) < flat
+    if not mask.any():
+        raise ValueError(f"speckle: no pixel of the {len(mask)} source images is flat (local deviation < {flat})")
+    return float(local_deviation(images)[mask].mean())
 
 
 def psd_sqrt(matrix) -> np.ndarray:

@@ -49,8 +49,9 @@ def small_report():
     score = {"target": "Black_Hair", "dataset": "celeba", "accuracy": 0.75, "preservation": 1.0,
              "reconstruction_l1": 0.02}
     return {"checkpoint": "runs/x", "iteration": 10, "image_size": 16, "frechet_name": "FD-classifier",
-            "real": {"celeba": {"accuracy": 0.995, "images": 400, "per_label": {"Black_Hair": 0.995}}},
-            "translation": {"celeba": {"images": 400, "targets": [score], "reconstruction_l1": 0.02,
+            "real": {"celeba": {"accuracy": 0.995, "images": 400, "per_label": {"Black_Hair": 0.995},
+                                "speckle": 0.002}},
+            "translation": {"celeba": {"images": 400, "targets": [score], "reconstruction_l1": 0.02, "speckle": 0.0123,
                                        "by_target_dataset": {"celeba": {"accuracy": 0.75, "error": 0.25,
                                                                         "preservation": 1.0}},
                                        "frechet": {"Black_Hair": 1.5}}}}
@@ -64,14 +65,14 @@ def test_report_is_written_as_json_and_printed_as_a_table(tmp_path):
         assert json.load(f) == report
     assert not os.path.exists(path + ".tmp")
     table = format_table(report)
-    assert "real celeba (400)       celeba        99.50%     0.50%          -        -" in table
-    assert "celeba -> celeba        celeba        75.00%    25.00%    100.00%   0.0200" in table
+    assert "real celeba (400)       celeba        99.50%     0.50%          -        -   0.0020" in table
+    assert "celeba -> celeba        celeba        75.00%    25.00%    100.00%   0.0200   0.0123" in table
     assert "Black_Hair 75.00% / 100.00%" in table
     assert "FD-classifier per target domain" in table and "Black_Hair 1.50" in table
     # A longer dataset name widens its columns instead of running into the next one.
     report["translation"]["celeba"]["by_target_dataset"]["affectnet"] = dict(
         report["translation"]["celeba"]["by_target_dataset"]["celeba"])
-    assert ("celeba -> affectnet (cross)  affectnet      75.00%    25.00%    100.00%   0.0200"
+    assert ("celeba -> affectnet (cross)  affectnet      75.00%    25.00%    100.00%   0.0200   0.0123"
             in format_table(report).splitlines())
 
 

@@ -69,13 +69,14 @@ def evaluate_generator(generator, classifier, features, data: RunData, image_siz
         count = max_images if max_images > 0 else len(split.test) or len(split.train)
         images, labels = data.fixed_batch(dataset, count, image_size)
         result["real"][dataset] = dict(metrics.real_accuracy(batched(classifier, images), labels, layout, dataset),
-                                       images=len(images))
-        scores, rec_errors = [], []
+                                       images=len(images), speckle=metrics.speckle(images, images))
+        scores, rec_errors, speckles = [], [], []
         translated_features = collections.defaultdict(list)
         for name, target in sample_targets(layout, dataset, labels):
             fakes = batched(generator, images, target, batch_size=batch_size)
             reconstructed = batched(generator, fakes, labels, batch_size=batch_size)
             rec_errors.append(np.abs(reconstructed - images).mean() / 2.0)  # [-1, 1] -> [0, 1] pixel units
+            speckles.append(metrics.speckle(fakes, images))
             score = metrics.score_target(layout, name, labels, target, batched(classifier, fakes))
             scores.append(dict(score, reconstruction_l1=float(rec_errors[-1])))
             segment = metrics.target_segment(layout, target)
@@ -85,6 +86,7 @@ def evaluate_generator(generator, classifier, features, data: RunData, image_siz
                 translated_features[(segment.dataset, tuple(asked), domain)].append(feature)
         result["translation"][dataset] = {
             "images": len(images), "targets": scores, "reconstruction_l1": float(np.mean(rec_errors)),
+            "speckle": float(np.mean(speckles)),
             "by_target_dataset": _summaries(scores),
             "frechet": _frechet_by_domain(translated_features, references, layout)}
     return result
@@ -150,23 +152,23 @@ def evaluate_run(config, data: RunData, model, checkpoint_dir: str, classifier_d
 def format_table(report: dict) -> str:
     """The report as a plain-text table, one row per (source dataset, target dataset), then per target."""
     frechet = report.get("frechet_name", "FD")
-    rows = [(f"real {dataset} ({real['images']})", dataset, real["accuracy"], 1.0 - real["accuracy"], None, None)
-            for dataset, real in report["real"].items()]
+    rows = [(f"real {dataset} ({real['images']})", dataset, real["accuracy"], 1.0 - real["accuracy"], None, None,
+             real.get("speckle")) for dataset, real in report["real"].items()]
     for source, translation in report["translation"].items():
         for target_dataset, summary in translation["by_target_dataset"].items():
             rows.append((f"{source} -> {target_dataset}" + (" (cross)" if target_dataset != source else ""),
                          target_dataset, summary["accuracy"], summary["error"], summary.get("preservation"),
-                         translation["reconstruction_l1"]))
+                         translation["reconstruction_l1"], translation.get("speckle")))
     # Columns as wide as their longest entry (dataset names vary: celeba, affectnet, ...).
     label_width, target_width = (max([minimum] + [len(row[column]) + 2 for row in rows])
                                  for column, minimum in ((0, 24), (1, 10)))
     lines = [f"checkpoint {report.get('checkpoint', '?')} (iteration {report.get('iteration', '?')}, "
              f"{report.get('image_size', '?')}px)", "",
              f"{'images':<{label_width}}{'targets':<{target_width}}{'accuracy':>10}{'error':>10}{'preserved':>11}"
-             f"{'rec L1':>9}"]
-    for label, target, accuracy, error, preservation, l1 in rows:
+             f"{'rec L1':>9}{'speckle':>9}"]
+    for label, target, accuracy, error, preservation, l1, speckle in rows:
         lines.append(f"{label:<{label_width}}{target:<{target_width}}{percent(accuracy):>10}{percent(error):>10}"
-                     f"{percent(preservation):>11}{number(l1):>9}")
+                     f"{percent(preservation):>11}{number(l1):>9}{number(speckle):>9}")
     lines += ["", "per target domain (accuracy / preservation):"]
     for source, translation in report["translation"].items():
         cells = [f"{score['target']} {percent(score['accuracy'])}"
