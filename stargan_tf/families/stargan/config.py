@@ -60,6 +60,8 @@ HELP = {**TRAINING_HELP,
     "lambda_cls": "weight of the domain classification loss",
     "lambda_rec": "weight of the cycle reconstruction loss",
     "lambda_gp": "weight of the gradient penalty",
+    "lambda_id": "weight of an identity loss |G(x, c_org) - x|, G translating an image to its own labels (not in "
+                 "the paper; CycleGAN's identity loss); 0: off, the paper's",
     "g_attention_at": "generator stages followed by a self-attention block, comma-separated, among conv_in, down0, "
                       "down1, res0..res{g_repeat_num-1}, up0, up1 (e.g. res5: after the bottleneck); empty: none",
     "d_attention_at": "discriminator stages followed by a self-attention block, comma-separated, among "
@@ -107,7 +109,7 @@ HELP_GROUPS = (
                "d_repeat_num")),
     ("Self-attention variant", ("g_attention_at", "d_attention_at", "d_spectral_norm", "adv_loss", "gp_with_hinge",
                                 "attention_query")),
-    ("Losses", ("lambda_cls", "lambda_rec", "lambda_gp")),
+    ("Losses", ("lambda_cls", "lambda_rec", "lambda_gp", "lambda_id")),
     ("Optimization", ("g_lr", "d_lr", "beta1", "beta2", "n_critic", "lr_decay", "num_iters_decay", "lr_update_step",
                       "g_ema_beta")),
     ("Data", ("celeba_image_dir", "attr_path", "rafd_image_dir", "celeba_crop_size", "rafd_crop_size",
@@ -126,7 +128,7 @@ class StarGANConfig(TrainingConfig):
     list_fields: ClassVar[tuple[str, ...]] = LIST_FIELDS
     help: ClassVar[dict[str, str]] = HELP
     help_groups: ClassVar[tuple] = HELP_GROUPS
-    omitted_at_default: ClassVar[tuple[str, ...]] = ("g_ema_beta",)
+    omitted_at_default: ClassVar[tuple[str, ...]] = ("g_ema_beta", "lambda_id")
 
     # Model.
     dataset: str = "celeba"
@@ -148,6 +150,7 @@ class StarGANConfig(TrainingConfig):
     lambda_cls: float = 1.0
     lambda_rec: float = 10.0
     lambda_gp: float = 10.0
+    lambda_id: float = 0.0
     # Training.
     num_iters_decay: int = 100000
     lr_decay: str = "paper"
@@ -199,7 +202,7 @@ class StarGANConfig(TrainingConfig):
         self.require_positive("c_dim", "c2_dim", "image_size", "celeba_crop_size", "rafd_crop_size", "g_conv_dim",
                               "d_conv_dim", "d_repeat_num", "n_critic", "lr_update_step", "g_lr", "d_lr")
         self.require_non_negative("g_repeat_num", "num_iters_decay", "celeba_test_size", "lambda_cls", "lambda_rec",
-                                  "lambda_gp", "affectnet_crop_size")
+                                  "lambda_gp", "lambda_id", "affectnet_crop_size")
         self.require_fraction("beta1", "beta2", "rafd_test_fraction", "g_ema_beta")
         if self.num_iters_decay > self.num_iters:
             raise ConfigError(f"--num_iters_decay={self.num_iters_decay} exceeds --num_iters={self.num_iters}")

@@ -85,5 +85,6 @@ def domain_classification(logits, labels, layout: LabelLayout):
 
 
 def reconstruction(x_real, x_rec):
-    """Mean absolute error between an image and its cycle reconstruction G(G(x, c_trg), c_org)."""
+    """Mean absolute error between an image and its cycle reconstruction G(G(x, c_trg), c_org) (or, for the
+    identity loss, its translation to its own labels G(x, c_org))."""
     return mean_absolute_error(x_real, x_rec)

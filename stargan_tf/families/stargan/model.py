@@ -12,6 +12,7 @@ from stargan_tf.families.stargan.generator import Generator
 from stargan_tf.families.stargan.schedule import learning_rate_at
 
 G_LOSS_NAMES = ("g/loss_fake", "g/loss_cls", "g/loss_rec")
+IDENTITY_LOSS_NAME = "g/loss_id"
 
 
 class StarGAN(GANModel):
@@ -22,7 +23,8 @@ class StarGAN(GANModel):
     num_iters) is one batch of each, as in the official joint training.
 
     With config.g_ema_beta > 0, a moving average of G's weights (generator_ema, checkpointed beside the others)
-    follows each G update and is the `translator` that samples, evaluation and export use.
+    follows each G update and is the `translator` that samples, evaluation and export use. With
+    config.lambda_id > 0, G also learns to return an image unchanged for its own labels (an identity loss).
     """
 
     network_names = ("generator", "discriminator")
@@ -44,9 +46,10 @@ class StarGAN(GANModel):
         self.d_adversarial, self.g_adversarial = losses.ADVERSARIAL_LOSSES[config.adv_loss]
         # The latest G losses, reported on the steps that do not update G. MEAN: assigned per replica, they
         # hold the global-batch mean (replicas have equal batches), as on one device.
+        self.g_loss_names = G_LOSS_NAMES + ((IDENTITY_LOSS_NAME,) if config.lambda_id else ())
         self.last_g_losses = [tf.Variable(0.0, trainable=False, name=name.replace("/", "_"),
                                           aggregation=tf.VariableAggregation.MEAN)
-                              for name in G_LOSS_NAMES]
+                              for name in self.g_loss_names]
 
     def _new_generator(self, name: str) -> Generator:
         c = self.config
@@ -126,6 +129,10 @@ class StarGAN(GANModel):
             x_rec = self.generator(x_fake, c_org)
             loss_rec = losses.reconstruction(x_real, x_rec)
             per_example = loss_fake + c.lambda_cls * loss_cls + c.lambda_rec * loss_rec
+            g_losses = [loss_fake, loss_cls, loss_rec]
+            if c.lambda_id:
+                g_losses.append(losses.reconstruction(x_real, self.generator(x_real, c_org)))
+                per_example += c.lambda_id * g_losses[-1]
             total = self.g_optimizer.scale_loss(self._average(per_example))
         variables = self.generator.trainable_variables
         self.g_optimizer.apply_gradients(zip(tape.gradient(total, variables), variables))
@@ -133,7 +140,7 @@ class StarGAN(GANModel):
             # n: G's updates so far, this one included (a loss-scaled optimizer does not count those it skipped).
             updates = precision.checkpointable(self.g_optimizer).iterations
             update_averages([self.generator], [self.generator_ema], warmed_up_decay(c.g_ema_beta, updates))
-        for variable, value in zip(self.last_g_losses, (loss_fake, loss_cls, loss_rec)):
+        for variable, value in zip(self.last_g_losses, g_losses):
             variable.assign(tf.reduce_mean(value))
         return d_logs, self._last_g_losses()
 
@@ -177,7 +184,7 @@ class StarGAN(GANModel):
         else:
             d_logs, g_losses = d_and_g_steps() if update_g else d_step()
         logs = {name: tf.reduce_mean(value) for name, value in d_logs.items()}
-        logs.update(zip(G_LOSS_NAMES, g_losses))
+        logs.update(zip(self.g_loss_names, g_losses))
         logs.update({"d/lr": d_lr, "g/lr": g_lr})
         self.step.assign_add(1)
         return logs
