@@ -265,9 +265,9 @@ PRESETS = {
                   d_lr=2e-4,
                   log_step=100, sample_step=500, model_save_step=1000, log_dir="runs/quick/logs",
                   model_save_dir="runs/quick/models", sample_dir="runs/quick/samples"),
-    # The quality benchmark's run (benchmarks/quality.py): the quick networks trained longer, G every 3rd step.
+    # The quality benchmark's run (benchmarks/quality.py): the quick preset trained twice as long.
     "quality": dict(dataset="both", image_size=32, g_conv_dim=32, d_conv_dim=32, g_repeat_num=3, d_repeat_num=4,
-                    batch_size=16, num_iters=5000, num_iters_decay=2500, n_critic=3, lr_update_step=10,
+                    batch_size=8, num_iters=12000, num_iters_decay=6000, n_critic=2, lr_update_step=10,
                     g_lr=2e-4, d_lr=2e-4, log_step=100, sample_step=1000, model_save_step=1000,
                     log_dir="runs/quality/logs", model_save_dir="runs/quality/models",
                     sample_dir="runs/quality/samples"),
