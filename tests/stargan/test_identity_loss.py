@@ -1,9 +1,11 @@
 """The identity loss (--lambda_id): G's loss gains |G(x, c_org) - x|, logged as g/loss_id; off, nothing changes."""
+import logging
+
 import numpy as np
 import pytest
 
 from conftest import tiny_config
-from stargan_tf.core.trainer import prepare
+from stargan_tf.core.trainer import prepare, train
 from stargan_tf.families.stargan.config import ConfigError, StarGANConfig
 
 
@@ -36,3 +38,14 @@ def test_run_json_names_the_identity_loss_only_when_it_is_on(tiny_data, tmp_path
     assert on.to_dict()["lambda_id"] == 2.0 and StarGANConfig.from_dict(on.to_dict(), "run.json") == on
     with pytest.raises(ConfigError, match="lambda_id"):
         tiny_config(tiny_data, tmp_path, lambda_id=-1.0)
+
+
+def test_a_run_resumes_with_the_identity_loss_switched_on_or_off(tiny_data, tmp_path, caplog):
+    for first, second in ((0.0, 1.0), (1.0, 0.0)):
+        run_dir = tmp_path / f"from_{first}"
+        train(tiny_config(tiny_data, run_dir, dataset="celeba", num_iters=2, lambda_id=first))
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="stargan_tf"):
+            model = train(tiny_config(tiny_data, run_dir, dataset="celeba", num_iters=4, lambda_id=second))
+        assert f"resumed from {run_dir / 'models' / 'ckpt-2'} at step 2" in caplog.text
+        assert int(model.iteration.numpy()) == 4
