@@ -109,14 +109,19 @@ def local_deviation(images) -> np.ndarray:
     return np.abs(images - blurred).mean(axis=3) / 2.0
 
 
-def speckle(images, sources, flat: float = 0.01) -> float:
-    """Pixel noise of translations: the mean local deviation of `images` over the pixels where their `sources` are
-    flat (local deviation < `flat`: backgrounds, skin, the inside of hair), where a clean translation stays flat
-    too. [0, 1] pixel units; `speckle(sources, sources)` is the real images' own level."""
+def flat_pixels(sources, flat: float = 0.01) -> np.ndarray:
+    """[N, H, W] mask of the pixels where `sources` are flat (local deviation < `flat`: backgrounds, skin, the inside
+    of hair), where a clean translation of them stays flat too."""
     mask = local_deviation(sources) < flat
     if not mask.any():
         raise ValueError(f"speckle: no pixel of the {len(mask)} source images is flat (local deviation < {flat})")
-    return float(local_deviation(images)[mask].mean())
+    return mask
+
+
+def speckle(images, flat_mask) -> float:
+    """Pixel noise of translations: the mean local deviation of `images` over their sources' `flat_pixels`, in
+    [0, 1] pixel units; `speckle(sources, flat_pixels(sources))` is the real images' own level."""
+    return float(local_deviation(images)[flat_mask].mean())
 
 
 def psd_sqrt(matrix) -> np.ndarray:

@@ -68,15 +68,16 @@ def evaluate_generator(generator, classifier, features, data: RunData, image_siz
             logger.warning("%s has no held-out images: evaluating on its training images", dataset)
         count = max_images if max_images > 0 else len(split.test) or len(split.train)
         images, labels = data.fixed_batch(dataset, count, image_size)
+        flat = metrics.flat_pixels(images)
         result["real"][dataset] = dict(metrics.real_accuracy(batched(classifier, images), labels, layout, dataset),
-                                       images=len(images), speckle=metrics.speckle(images, images))
+                                       images=len(images), speckle=metrics.speckle(images, flat))
         scores, rec_errors, speckles = [], [], []
         translated_features = collections.defaultdict(list)
         for name, target in sample_targets(layout, dataset, labels):
             fakes = batched(generator, images, target, batch_size=batch_size)
             reconstructed = batched(generator, fakes, labels, batch_size=batch_size)
             rec_errors.append(np.abs(reconstructed - images).mean() / 2.0)  # [-1, 1] -> [0, 1] pixel units
-            speckles.append(metrics.speckle(fakes, images))
+            speckles.append(metrics.speckle(fakes, flat))
             score = metrics.score_target(layout, name, labels, target, batched(classifier, fakes))
             scores.append(dict(score, reconstruction_l1=float(rec_errors[-1])))
             segment = metrics.target_segment(layout, target)
