@@ -33,6 +33,25 @@ def test_instance_norm_matches_formula_and_group_norm():
     np.testing.assert_allclose(np.asarray(layer(x)), np.asarray(group_norm(x)), atol=1e-5)
 
 
+@pytest.mark.parametrize("mean", [0.0, 20.0])
+def test_instance_norm_gradients_match_group_norm(mean):
+    """The x * a + b form keeps the two-pass function's values and gradients, also far from zero mean."""
+    x = tf.constant(np.random.default_rng(3).normal(mean, 2.0, (2, 6, 6, 4)).astype(np.float32))
+    weights = [np.linspace(0.5, 2.0, 4).astype(np.float32), np.linspace(-1.0, 1.0, 4).astype(np.float32)]
+    upstream = tf.constant(np.random.default_rng(4).normal(size=(2, 6, 6, 4)).astype(np.float32))
+    results = []
+    for layer in (InstanceNormalization(), keras.layers.GroupNormalization(groups=-1, epsilon=1e-5)):
+        layer.build(x.shape)
+        layer.set_weights(weights)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x)
+            loss = tf.reduce_sum(y * upstream)
+        results.append([y, *tape.gradient(loss, [x, *layer.trainable_weights])])
+    for ours, keras_value in zip(*results):
+        np.testing.assert_allclose(np.asarray(ours), np.asarray(keras_value), atol=5e-5)
+
+
 def test_residual_block_is_identity_when_last_norm_outputs_zero():
     x = np.random.default_rng(2).normal(size=(1, 4, 4, 8)).astype(np.float32)
     block = ResidualBlock(8)

@@ -6,10 +6,9 @@ import math
 import keras
 import tensorflow as tf
 
-from stargan_tf.core.layers import InstanceNormalization
+from stargan_tf.core.layers import InstanceNormalization, instance_norm
 
 LEAKY_SLOPE = 0.2
-_IN_EPSILON = 1e-5  # torch.nn.InstanceNorm2d's
 
 
 def he_init():
@@ -88,10 +87,7 @@ class AdaIN(keras.layers.Layer):
     def call(self, x, style):
         h = tf.cast(self.fc(style), tf.float32)[:, None, None, :]
         gamma, beta = tf.split(h, 2, axis=-1)
-        x32 = tf.cast(x, tf.float32)
-        mean, variance = tf.nn.moments(x32, axes=[1, 2], keepdims=True)
-        normalized = (x32 - mean) * tf.math.rsqrt(variance + _IN_EPSILON)
-        return tf.cast((1.0 + gamma) * normalized + beta, x.dtype)
+        return instance_norm(x, 1.0 + gamma, beta)
 
 
 class AdainResBlk(keras.layers.Layer):
