@@ -99,14 +99,19 @@ def score_target(layout: LabelLayout, name: str, original, target, logits) -> di
     return score
 
 
-def local_deviation(images) -> np.ndarray:
+def local_deviation(images, chunk: int = 64) -> np.ndarray:
     """Per pixel [N, H, W], the mean over channels of |image - its 3x3 box blur| in [0, 1] pixel units (images in
-    [-1, 1], borders repeated): about 0 on flat colour and linear gradients, large on edges and pixel noise."""
-    images = np.asarray(images, np.float64)
+    [-1, 1], borders repeated): about 0 on flat colour and linear gradients, large on edges and pixel noise.
+    Computed `chunk` images at a time, so a large held-out set needs no full-size temporaries."""
+    images = np.asarray(images)
     height, width = images.shape[1:3]
-    padded = np.pad(images, ((0, 0), (1, 1), (1, 1), (0, 0)), mode="edge")
-    blurred = sum(padded[:, i:i + height, j:j + width] for i in range(3) for j in range(3)) / 9.0
-    return np.abs(images - blurred).mean(axis=3) / 2.0
+    deviation = np.empty(images.shape[:3], np.float32)
+    for start in range(0, len(images), chunk):
+        part = images[start:start + chunk].astype(np.float32)
+        padded = np.pad(part, ((0, 0), (1, 1), (1, 1), (0, 0)), mode="edge")
+        blurred = sum(padded[:, i:i + height, j:j + width] for i in range(3) for j in range(3)) / 9.0
+        deviation[start:start + chunk] = np.abs(part - blurred).mean(axis=3) / 2.0
+    return deviation
 
 
 def flat_pixels(sources, flat: float = 0.01) -> np.ndarray:
