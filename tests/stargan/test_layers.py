@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from stargan_tf.families.stargan import losses
-from stargan_tf.core.layers import InstanceNormalization
+from stargan_tf.core.layers import InstanceNormalization, instance_norm
 from stargan_tf.families.stargan.layers import LeakyReLU, MatmulConv2D, ResidualBlock
 
 
@@ -50,6 +50,37 @@ def test_instance_norm_gradients_match_group_norm(mean):
         results.append([y, *tape.gradient(loss, [x, *layer.trainable_weights])])
     for ours, keras_value in zip(*results):
         np.testing.assert_allclose(np.asarray(ours), np.asarray(keras_value), atol=5e-5)
+
+
+def _plain_instance_norm(x, scale, offset):
+    x = tf.cast(x, tf.float32)
+    mean, variance = tf.nn.moments(x, axes=[1, 2], keepdims=True)
+    return (x - mean) / tf.sqrt(variance + 1e-5) * scale + offset
+
+
+@pytest.mark.parametrize("per_sample", [False, True])
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_instance_norm_gradient_equals_autodiff_of_the_formula(per_sample, dtype):
+    """The written-out gradient against TensorFlow's of the plain formula: for a layer's [C] weights and for
+    AdaIN's per-sample [N, 1, 1, C] scale and offset, on float32 and bfloat16 inputs."""
+    rng = np.random.default_rng(5)
+    shape = (2, 1, 1, 4) if per_sample else (4,)
+    x = tf.cast(tf.constant(rng.normal(3.0, 2.0, (2, 5, 6, 4)).astype(np.float32)), dtype)
+    scale = tf.constant(rng.uniform(0.5, 2.0, shape).astype(np.float32))
+    offset = tf.constant(rng.normal(size=shape).astype(np.float32))
+    upstream = tf.constant(rng.normal(size=(2, 5, 6, 4)).astype(np.float32))
+    results = []
+    for function in (instance_norm, _plain_instance_norm):
+        with tf.GradientTape() as tape:
+            tape.watch([x, scale, offset])
+            y = function(x, scale, offset)
+            loss = tf.reduce_sum(tf.cast(y, tf.float32) * upstream)
+        results.append([tf.cast(value, tf.float32) for value in [y, *tape.gradient(loss, [x, scale, offset])]])
+    tolerance = 5e-5 if dtype == "float32" else 5e-2  # bfloat16 rounds y and dx to 8 bits of mantissa
+    for name, ours, formula in zip(["y", "dx", "dscale", "doffset"], *results):
+        assert ours.shape == formula.shape, name
+        np.testing.assert_allclose(np.asarray(ours), np.asarray(formula), atol=tolerance * (1 + np.abs(formula).max()),
+                                   err_msg=name)
 
 
 def test_residual_block_is_identity_when_last_norm_outputs_zero():
