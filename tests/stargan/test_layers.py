@@ -60,9 +60,9 @@ def _plain_instance_norm(x, scale, offset):
 
 @pytest.mark.parametrize("per_sample", [False, True])
 @pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
-def test_instance_norm_gradient_equals_autodiff_of_the_formula(per_sample, dtype):
-    """The written-out gradient against TensorFlow's of the plain formula: for a layer's [C] weights and for
-    AdaIN's per-sample [N, 1, 1, C] scale and offset, on float32 and bfloat16 inputs."""
+def test_instance_norm_equals_the_two_pass_formula(per_sample, dtype):
+    """Values and gradients of x * a + b against (x - mean) / sqrt(var + eps) * scale + offset: for a layer's [C]
+    weights and for AdaIN's per-sample [N, 1, 1, C] scale and offset, on float32 and bfloat16 inputs."""
     rng = np.random.default_rng(5)
     shape = (2, 1, 1, 4) if per_sample else (4,)
     x = tf.cast(tf.constant(rng.normal(3.0, 2.0, (2, 5, 6, 4)).astype(np.float32)), dtype)
