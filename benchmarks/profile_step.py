@@ -6,12 +6,16 @@
 Traces --steps calls of one compiled step (after two warm-up calls) with tf.profiler and prints the op time
 per op type and the slowest ops. Op times add up over the threads that run ops in parallel, so their sum
 exceeds the wall time; read them as shares. Inputs are random (the cost does not depend on them).
+Results: results/profile_<step>_<precision>_<size>_b<batch>.json (wall time, seconds per op type and the slowest
+ops).
 """
 from __future__ import annotations
 
 import collections
 import glob
+import json
 import os
+import pathlib
 import sys
 import tempfile
 import time
@@ -25,7 +29,10 @@ import tensorflow as tf  # noqa: E402
 from absl import app, flags  # noqa: E402
 from tensorflow.tsl.profiler.protobuf import xplane_pb2  # noqa: E402
 
-from stargan_tf.families.stargan.config import PRECISIONS, StarGANConfig  # noqa: E402
+from host import machine  # noqa: E402
+
+from stargan_tf.core.config import PRECISIONS  # noqa: E402
+from stargan_tf.families.stargan.config import StarGANConfig  # noqa: E402
 from stargan_tf.data.synthetic import RAFD_EXPRESSIONS  # noqa: E402
 from stargan_tf.data.labels import make_layout  # noqa: E402
 from stargan_tf.families.stargan.family import build_model  # noqa: E402
@@ -39,6 +46,8 @@ flags.DEFINE_enum("step", "d_step", STEPS, "d_step: a D update (with its G forwa
                   "d_and_g_step: both, sharing G's forward pass")
 flags.DEFINE_integer("steps", 2, "traced calls")
 flags.DEFINE_integer("top", 25, "slowest ops listed")
+flags.DEFINE_string("results_dir", os.path.join(os.path.dirname(os.path.abspath(__file__)), "results"),
+                    "where the JSON goes")
 
 
 def op_times(logdir: str) -> collections.Counter:
@@ -63,6 +72,7 @@ def op_times(logdir: str) -> collections.Counter:
 def main(argv):
     del argv
     size, batch = FLAGS.image_size, FLAGS.batch_size
+    host = machine()
     keras.utils.set_random_seed(0)
     config = StarGANConfig(image_size=size, batch_size=batch, precision=FLAGS.precision).validate()
     model = build_model(config, make_layout(config.datasets, config.selected_attrs, RAFD_EXPRESSIONS))
@@ -100,9 +110,18 @@ def main(argv):
     for op_type, seconds in per_type.most_common():
         if seconds >= 0.001 * total:
             print(f"  {op_type:<42} {seconds:8.3f} s {100 * seconds / total:5.1f}%")
+    slowest = collections.Counter(per_op).most_common(FLAGS.top)
     print(f"slowest {FLAGS.top} ops:")
-    for name, seconds in collections.Counter(per_op).most_common(FLAGS.top):
+    for name, seconds in slowest:
         print(f"  {seconds:8.3f} s  {name}")
+    host["load_average_at_end"] = os.getloadavg()
+    result = {"benchmark": "profile_step", "machine": host, "step": FLAGS.step, "precision": FLAGS.precision,
+              "image_size": size, "batch_size": batch, "traced_steps": FLAGS.steps, "wall_s": wall,
+              "op_time_s": total, "seconds_per_op_type": dict(per_type.most_common()),
+              "slowest_ops": dict(slowest)}
+    path = pathlib.Path(FLAGS.results_dir, f"profile_{FLAGS.step}_{FLAGS.precision}_{size}_b{batch}.json")
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":
