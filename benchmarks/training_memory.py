@@ -30,8 +30,9 @@ from absl import app, flags  # noqa: E402
 from official_speed import official_timers  # noqa: E402 (also defines --rounds, --warmup and --threads)
 
 # name -> (family, image size, batch size): the paper's StarGAN, StarGAN v2 at the official widths. The official
-# v2 batch of 8 at 256 px needs more memory than a 23 GB machine has (8 at 128 px already peaks at 9.4 GB in
-# PyTorch), so 256 px runs at batch 2, the batch people with 8 GB GPUs report using.
+# v2 batch of 8 at 256 px (stargan_v2_256) peaks at 17.5 GB in PyTorch and takes about 15 minutes for the three
+# implementations, so it is not a default; 256 px runs at batch 2 by default, the batch people with 8 GB GPUs
+# report using.
 CONFIGURATIONS = {"stargan_128": ("stargan", 128, 16), "stargan_v2_128": ("stargan_v2", 128, 8),
                   "stargan_v2_256_b2": ("stargan_v2", 256, 2), "stargan_v2_256": ("stargan_v2", 256, 8)}
 DEFAULT_CONFIGURATIONS = ("stargan_128", "stargan_v2_128", "stargan_v2_256_b2")
