@@ -15,6 +15,22 @@ def tile_labels(images, labels):
     return tf.concat([images, label_maps], axis=-1)
 
 
+def inverse_tanh(images, limit: float = 0.995):
+    """atanh of images clipped to [-limit, limit] (pure white or black would be infinite), written with log so
+    TFLite's built-in ops run it."""
+    x = tf.clip_by_value(images, -limit, limit)
+    return 0.5 * tf.math.log((1.0 + x) / (1.0 - x))
+
+
+def smoothed(images, factor: int):
+    """images average-pooled by factor and resized back bilinearly: their colours without the detail (factor 1:
+    the images themselves)."""
+    if factor == 1:
+        return images
+    pooled = tf.nn.avg_pool2d(images, factor, factor, "VALID")
+    return tf.image.resize(pooled, tf.shape(images)[1:3], method="bilinear")
+
+
 @keras.saving.register_keras_serializable(package="stargan_tf")
 class Generator(keras.Model):
     """7x7 conv, 2 stride-2 downsamplings, repeat_num residual blocks, 2 transposed convs, 7x7 conv + tanh.
@@ -22,11 +38,15 @@ class Generator(keras.Model):
     Every convolution has no bias and is followed by instance norm, as in the official model; zero padding
     throughout (reflection padding lets instance norm erase the label channels' effect). The self-attention
     variant puts a SelfAttention block after each stage named in attention_at (see config.generator_stages).
+    With input_skip k > 0, the last convolution is added to the pre-tanh value of the input, average-pooled by k
+    and resized back (k = 1: the input itself): tanh(atanh(smooth_k(x)) + conv). G then outputs a change to the
+    image, so what no loss asks to change (a background's colour) is kept by default.
     """
 
-    def __init__(self, c_dim: int, conv_dim: int = 64, repeat_num: int = 6, attention_at=(), **kwargs):
+    def __init__(self, c_dim: int, conv_dim: int = 64, repeat_num: int = 6, attention_at=(), input_skip: int = 0,
+                 **kwargs):
         super().__init__(**kwargs)
-        self.c_dim, self.conv_dim, self.repeat_num = c_dim, conv_dim, repeat_num
+        self.c_dim, self.conv_dim, self.repeat_num, self.input_skip = c_dim, conv_dim, repeat_num, input_skip
         stages = generator_stages(repeat_num)
         unknown = sorted(set(attention_at) - set(stages))
         if unknown:
@@ -62,9 +82,12 @@ class Generator(keras.Model):
         """Translated images [N, H, W, 3] in [-1, 1]; with return_attention also the attention weights of each
         block, in order ([N, h, w, h, w] each, see SelfAttention)."""
         h, maps = apply_layers(self.encoder + self.bottleneck + self.decoder, tile_labels(images, labels))
-        outputs = tf.tanh(tf.cast(self.to_rgb(h), tf.float32))
+        logits = tf.cast(self.to_rgb(h), tf.float32)
+        if self.input_skip:
+            logits += inverse_tanh(smoothed(tf.cast(images, tf.float32), self.input_skip))
+        outputs = tf.tanh(logits)
         return (outputs, maps) if return_attention else outputs
 
     def get_config(self):
         return {"c_dim": self.c_dim, "conv_dim": self.conv_dim, "repeat_num": self.repeat_num,
-                "attention_at": list(self.attention_at), "name": self.name}
+                "attention_at": list(self.attention_at), "input_skip": self.input_skip, "name": self.name}

@@ -53,7 +53,8 @@ class StarGAN(GANModel):
 
     def _new_generator(self, name: str) -> Generator:
         c = self.config
-        return Generator(self.layout.label_dim, c.g_conv_dim, c.g_repeat_num, attention_at=c.g_attention_at, name=name)
+        return Generator(self.layout.label_dim, c.g_conv_dim, c.g_repeat_num, attention_at=c.g_attention_at,
+                         input_skip=c.g_input_skip, name=name)
 
     @property
     def translator(self) -> Generator:
