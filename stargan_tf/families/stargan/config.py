@@ -205,8 +205,8 @@ class StarGANConfig(TrainingConfig):
         super().validate()
         self.require_positive("c_dim", "c2_dim", "image_size", "celeba_crop_size", "rafd_crop_size", "g_conv_dim",
                               "d_conv_dim", "d_repeat_num", "n_critic", "lr_update_step", "g_lr", "d_lr")
-        self.require_non_negative("g_repeat_num", "g_input_skip", "num_iters_decay", "celeba_test_size", "lambda_cls", "lambda_rec",
-                                  "lambda_gp", "lambda_id", "affectnet_crop_size")
+        self.require_non_negative("g_repeat_num", "g_input_skip", "num_iters_decay", "celeba_test_size", "lambda_cls",
+                                  "lambda_rec", "lambda_gp", "lambda_id", "affectnet_crop_size")
         self.require_fraction("beta1", "beta2", "rafd_test_fraction", "g_ema_beta")
         if self.num_iters_decay > self.num_iters:
             raise ConfigError(f"--num_iters_decay={self.num_iters_decay} exceeds --num_iters={self.num_iters}")
